@@ -1,0 +1,119 @@
+# Loopback platform: both ends of a link in one interpreter.
+#
+# Each side's doorbell is a mailbox FIFO of vector ids (like the named FIFOs
+# of the host port or a hardware mailbox): notify() queues a vector for the
+# other side, deliver() hands queued vectors to that side's links, in order.
+# Nothing happens on its own, so tests decide exactly when each core "takes
+# its interrupt" and scenarios are deterministic.
+#
+# The mailboxes are fixed rings, so notifying allocates nothing (the heap-lock
+# tests run through here). A full mailbox drops the vector and counts it:
+# like a coalesced interrupt, that is harmless because one delivery makes the
+# receiver scan the whole ring.
+
+from array import array
+import rl_env
+
+_MAILBOX = 64
+
+
+class _Side:
+    """The platform object one core's links are created with."""
+
+    def __init__(self, loop, name):
+        self.loop = loop
+        self.name = name
+        self.peer = None
+        self.links = {}
+        self._box = array("H", [0] * _MAILBOX)
+        self._head = 0
+        self._count = 0
+        self.dropped = 0  # notifications lost to a full mailbox
+
+    # -- the platform interface used by RPMsgLite --------------------------
+
+    def notify(self, vector_id):
+        self.loop._record("notify", self, vector_id)
+        self.peer.post(vector_id)
+
+    def attach(self, link):
+        self.links[link.link_id] = link
+
+    def detach(self, link):
+        if self.links.get(link.link_id) is link:
+            del self.links[link.link_id]
+
+    def wait(self, ms):
+        # A blocked caller on either core lets both cores take their
+        # interrupts; only if nothing was pending does time pass.
+        if not self.loop.deliver():
+            rl_env.sleep_ms(ms)
+
+    # -- test control --------------------------------------------------------
+
+    def post(self, vector_id):
+        """Queue a notification for this side as if the other core sent it
+        (also used for a peer this process does not run, e.g. C firmware
+        whose shared-memory image a test starts from)."""
+        if self._count == _MAILBOX:
+            self.dropped += 1
+            return
+        self._box[(self._head + self._count) % _MAILBOX] = vector_id
+        self._count += 1
+
+    def pending(self):
+        """Vectors waiting in this side's mailbox, oldest first."""
+        return [self._box[(self._head + i) % _MAILBOX] for i in range(self._count)]
+
+    def deliver(self, limit=-1):
+        """Deliver queued notifications to this side's links (FIFO order).
+        Returns how many were taken from the mailbox."""
+        done = 0
+        while self._count and done != limit:
+            vector = self._box[self._head]
+            self._head = (self._head + 1) % _MAILBOX
+            self._count -= 1
+            done += 1
+            self.loop._record("isr", self, vector)
+            link = self.links.get(vector >> 1)
+            if link is not None:
+                link.isr(vector)
+        return done
+
+
+class Loopback:
+    """Two cores in one process: ``loop.master`` and ``loop.remote`` are
+    the platform objects to create each side's link with.
+
+    With ``record=True`` every notification and delivery is appended to
+    ``loop.log`` as (event, direction, vector): event is "notify" (sent,
+    platform_notify) or "isr" (delivered, env_isr); direction is
+    "master->remote" or "remote->master".
+    """
+
+    def __init__(self, record=False):
+        self.master = _Side(self, "master")
+        self.remote = _Side(self, "remote")
+        self.master.peer = self.remote
+        self.remote.peer = self.master
+        self.log = [] if record else None
+
+    def _record(self, event, side, vector):
+        if self.log is not None:
+            if event == "notify":
+                sender = side
+            else:
+                sender = side.peer
+            self.log.append((event, sender.name + "->" + sender.peer.name, vector))
+
+    def deliver(self, rounds=1000):
+        """Deliver until both mailboxes are empty (callbacks may notify back).
+        Returns the number of notifications delivered."""
+        total = 0
+        while rounds:
+            n = self.remote.deliver() + self.master.deliver()
+            if not n:
+                break
+            total += n
+            rounds -= 1
+        return total

@@ -1,0 +1,49 @@
+# RPMsg-Lite error codes and the exception that carries them.
+#
+# The numeric values are RPMsg-Lite's RL_* codes (spec section 8,
+# rpmsg_lite.h): a C peer, a log line or a user porting C code sees the same
+# numbers. Functions that return NULL in C (init, create_ept,
+# alloc_tx_buffer, ns_bind) raise RPMsgError here with the closest code.
+
+from micropython import const
+
+SUCCESS = const(0)
+ERR_NO_MEM = const(-5001)  # no free TX buffer within the timeout
+ERR_BUFF_SIZE = const(-5002)  # payload larger than the buffer / caller buffer too small
+ERR_PARAM = const(-5003)  # bad argument: unknown endpoint, foreign or not-held buffer...
+ERR_DEV_ID = const(-5004)  # defined by RPMsg-Lite, unused
+ERR_MAX_VQ = const(-5005)  # defined by RPMsg-Lite, unused
+ERR_NO_BUFF = const(-5006)  # receive queue empty within the timeout
+NOT_READY = const(-5007)  # link is down (not yet up, or deinitialised)
+ALREADY_DONE = const(-5008)  # defined by RPMsg-Lite, unused
+
+_NAMES = {
+    ERR_NO_MEM: "RL_ERR_NO_MEM",
+    ERR_BUFF_SIZE: "RL_ERR_BUFF_SIZE",
+    ERR_PARAM: "RL_ERR_PARAM",
+    ERR_DEV_ID: "RL_ERR_DEV_ID",
+    ERR_MAX_VQ: "RL_ERR_MAX_VQ",
+    ERR_NO_BUFF: "RL_ERR_NO_BUFF",
+    NOT_READY: "RL_NOT_READY",
+    ALREADY_DONE: "RL_ALREADY_DONE",
+}
+
+
+def error_name(code):
+    """The RL_* name of an error code ("RL_ERR_NO_MEM"), or "RL_<code>"."""
+    return _NAMES.get(code, "RL_" + str(code))
+
+
+class RPMsgError(Exception):
+    """An RPMsg-Lite failure. ``code`` is the RL_* value (e.g. ERR_NO_MEM)."""
+
+    def __init__(self, code, detail=""):
+        self.code = code
+        msg = error_name(code) + " (" + str(code) + ")"
+        if detail:
+            msg += ": " + detail
+        super().__init__(msg)
+
+    @property
+    def name(self):
+        return error_name(self.code)
