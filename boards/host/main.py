@@ -1,0 +1,90 @@
+# A core of the host board.
+#
+#     micropython [-i] boards/host/main.py FILE [--master] [--console]
+#         [--count N --payload N --align N --vring-size N --pa-base N]
+#         [--echo-name NAME] [--quiet]
+#
+# By default the remote: waits for the master's FILE.ready and attaches
+# (host transport contract, firmware/platform/rl_host.py). With --master it
+# creates FILE and is the master. Once the link is up it serves:
+#   * an echo service at address 30, announced as "rpmsg-echo";
+#   * with --console, this core's REPL over an "rpmsg-tty" endpoint: the
+#     stream is handed to os.dupterm and the script returns, so
+#     `micropython -i` enters the REPL with its input and output on RPMsg
+#     (doorbells are served while the REPL waits for input).
+# It exits when the other core is gone (its FIFO lock is released).
+#
+# Runs on MicroPython (the default) and on CPython through the shim
+# (without --console: CPython has no os.dupterm).
+
+import sys
+
+import board
+from rpmsg_lite import RPMsgLite
+from rpmsg_lite.console import Console
+from rpmsg_lite.echo import EchoService
+from rl_host import HostPort
+
+
+def open_link(path, cfg, master):
+    if master:
+        port = HostPort.master(path, cfg.shm_size)
+        return port, RPMsgLite.master(port.shm, port, cfg)
+    port = HostPort.remote(path, cfg.shm_size, 30000)
+    link = RPMsgLite.remote(port.shm, port, cfg)
+    if not link.wait_for_link_up(10000):
+        raise OSError("link did not come up: is the master running with the same layout?")
+    return port, link
+
+
+class PeerWatch:
+    """False once the other core, seen alive before, is gone."""
+
+    def __init__(self, port):
+        self.port = port
+        self.seen = False
+
+    def __call__(self):
+        if self.port.peer_alive():
+            self.seen = True
+            return True
+        return not self.seen
+
+
+def serve(port, echo, say):
+    # Wait for the other core, then keep serving until it is gone.
+    while not port.peer_alive():
+        port.wait(10)
+    idle = 0
+    while True:
+        port.wait(10)
+        echo.service()
+        idle += 1
+        if idle == 20:  # check every ~200 ms
+            idle = 0
+            if not port.peer_alive():
+                break
+    say("core: peer gone, echoed", echo.count)
+    port.close()
+
+
+def main(argv):
+    args, opts = board.parse(argv, extra=("--echo-name",))
+    if not args:
+        print("usage: main.py FILE [--master] [--console] [layout options] [--quiet]")
+        return None
+    say = (lambda *a: None) if opts.get("quiet") else print
+    port, link = open_link(args[0], board.config(opts), opts.get("master", False))
+    echo = EchoService(link, name=opts.get("echo_name", "rpmsg-echo"))
+    say("core:", sys.implementation.name, link)
+    if opts.get("console"):
+        import os
+
+        console = Console(link, idle=echo.service, alive=PeerWatch(port))
+        os.dupterm(console)
+        return console  # `micropython -i` now runs the REPL on it
+    serve(port, echo, say)
+    return None
+
+
+console = main(sys.argv[1:])

@@ -1,0 +1,183 @@
+# Host port: two processes ("cores") share a file exactly as two cores share
+# SRAM, with named FIFOs as their doorbells.
+#
+# Transport contract (other implementations speak it too; see README):
+#   FILE        the shared region: config.shm_size bytes, mapped MAP_SHARED.
+#               The master creates it (or truncates it to that size) and
+#               zeroes it before init.
+#   FILE.m2r    FIFO of master->remote notifications, FILE.r2m the reverse.
+#               A notification is the vector id (2*link_id + vring) as a
+#               little-endian u32. Both sides open both FIFOs read-write, so
+#               a notification sent before the peer listens stays in the
+#               pipe like a pending mailbox interrupt.
+#   FILE.ready  created by the master once its rings are formatted, removed
+#               when it starts and when it exits; the remote waits for it.
+#   Liveness    (optional) each side holds flock(LOCK_EX) on the FIFO it
+#               writes for as long as it runs; a LOCK_SH|LOCK_NB probe that
+#               succeeds on the peer's FIFO means the peer is gone.
+# Nothing is negotiated: both sides are given the same configuration, with
+# descriptor addresses based at pa_base 0x20200000 by default so images are
+# position independent.
+
+from micropython import const
+import rl_env
+from rl_host_os import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
+
+DEFAULT_PA_BASE = const(0x20200000)
+_BATCH = const(256)  # bytes of doorbells read at once: 64 notifications
+
+
+class HostPort:
+    """The platform object of one side (see RPMsgLite's platform protocol).
+
+    Create with ``HostPort.master(path, size)`` or ``HostPort.remote(path,
+    size)``; ``port.shm`` is the mapped region to build the link on.
+    """
+
+    def __init__(self, path, size, master):
+        self.path = path
+        self.master = master
+        self.size = size
+        self.links = {}
+        self.dropped = 0  # notifications lost to a full FIFO (the peer is far behind)
+        self._os = host_os()
+        self._rx = bytearray(_BATCH)
+        self._words = {}
+        self._thread = None
+        self._closed = False
+        ros = self._os
+        for suffix in (".m2r", ".r2m"):
+            ros.make_fifo(path + suffix)
+        self.shm, self._map = ros.map_file(path, size, master)
+        self._out = ros.open_fifo(path + (".m2r" if master else ".r2m"))
+        self._in = ros.open_fifo(path + (".r2m" if master else ".m2r"))
+        ros.flock(self._out, LOCK_EX | LOCK_NB)
+        self._poll = ros.poller(self._in)
+
+    @classmethod
+    def master(cls, path, size):
+        """The master side: (re)creates and zeroes FILE and the FIFOs."""
+        ros = host_os()
+        ros.remove(path + ".ready")
+        port = cls(path, size, True)
+        # Zero through the mapping rather than by truncating to 0: a remote
+        # still mapped would fault on pages past a shrunken end of file.
+        port.shm[:] = bytes(size)
+        return port
+
+    @classmethod
+    def remote(cls, path, size, timeout_ms=rl_env.BLOCK):
+        """The remote side: waits for FILE.ready, then maps FILE."""
+        ros = host_os()
+        start = rl_env.ticks_ms()
+        while not ros.exists(path + ".ready"):
+            if rl_env.expired(start, timeout_ms):
+                raise OSError("no master: %s.ready did not appear within %d ms" % (path, timeout_ms))
+            rl_env.sleep_ms(10)
+        return cls(path, size, False)
+
+    # -- platform interface ------------------------------------------------
+
+    def notify(self, vector_id):
+        word = self._words.get(vector_id)
+        if word is None:
+            word = bytes((vector_id & 0xFF, (vector_id >> 8) & 0xFF, (vector_id >> 16) & 0xFF, vector_id >> 24))
+            self._words[vector_id] = word
+        # Non-blocking: a dead or stalled peer must not hang the sender
+        # (RPMsg-Lite issue #7). A full pipe already holds 16384 pending
+        # notifications, so dropping one loses nothing: the peer will scan
+        # the rings when it gets to them.
+        if self._os.write(self._out, word) < 0:
+            self.dropped += 1
+
+    def attach(self, link):
+        self.links[link.link_id] = link
+        if self.master:
+            self._os.touch(self.path + ".ready")
+
+    def detach(self, link):
+        if self.links.get(link.link_id) is link:
+            del self.links[link.link_id]
+
+    def wait(self, ms):
+        """Wait up to ms for doorbells and deliver them; returns how many
+        notifications were taken."""
+        if self._thread is not None:
+            rl_env.sleep_ms(ms)  # the doorbell thread delivers
+            return 0
+        if not self._poll.poll(ms):
+            return 0
+        return self.dispatch()
+
+    def dispatch(self):
+        """Deliver every doorbell waiting in the FIFO, without blocking."""
+        total = 0
+        rx = self._rx
+        while True:
+            n = self._os.read_into(self._in, rx)
+            if n <= 0:
+                return total
+            total += n >> 2
+            # A notification means "look at this vring": isr drains it
+            # completely, so repeats of a vector within one batch are
+            # served by a single call (bit k of seen: vector k < 30).
+            seen = 0
+            i = 0
+            while i + 3 < n:
+                v = rx[i] | rx[i + 1] << 8 | rx[i + 2] << 16 | rx[i + 3] << 24
+                i += 4
+                if v < 30:
+                    if seen & (1 << v):
+                        continue
+                    seen |= 1 << v
+                link = self.links.get(v >> 1)
+                if link is not None:
+                    link.isr(v)
+            if n < len(rx):
+                return total
+
+    # -- liveness, threads, teardown -------------------------------------------
+
+    def peer_alive(self):
+        """True while the peer process holds its FIFO lock (see contract)."""
+        if self._os.flock(self._in, LOCK_SH | LOCK_NB):
+            self._os.flock(self._in, LOCK_UN)
+            return False
+        return True
+
+    def start_doorbell_thread(self, period_ms=100):
+        """Deliver doorbells from a thread of their own (where _thread
+        exists); the caller's blocking calls then just sleep."""
+        import _thread
+
+        def run():
+            try:
+                while not self._closed:
+                    if self._poll.poll(period_ms):
+                        self.dispatch()
+            except (OSError, ValueError):
+                if not self._closed:
+                    raise  # a real failure, not the port closing under us
+
+        self._thread = True
+        _thread.start_new_thread(run, ())
+
+    def close(self):
+        """Detach, unmap and close; the master also removes FILE.ready."""
+        if self._closed:
+            return
+        self._closed = True
+        for link in list(self.links.values()):
+            link.deinit()
+        if self.master:
+            self._os.remove(self.path + ".ready")
+        self._os.close(self._out)
+        self._os.close(self._in)
+        self.shm = None
+        self._os.unmap(self._map)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

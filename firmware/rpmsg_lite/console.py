@@ -1,0 +1,134 @@
+# A byte stream over an endpoint: the REPL of one core, reachable from the
+# other.
+#
+# Console is announced by name service as "rpmsg-tty", the channel name
+# Linux's rpmsg_tty driver binds, and is a stream MicroPython accepts for
+# os.dupterm: the REPL then reads its input from the peer and copies its
+# output to it. Bytes go to the address the peer last wrote from (Linux's
+# tty writes first, so does tools/console.py); output produced before that
+# is kept (up to 1 KiB) and sent once the peer is known.
+#
+# Received messages stay in their shared buffers (RL_HOLD) until read: when
+# the REPL is busy the peer runs out of buffers and waits, nothing is lost.
+
+import io
+from micropython import const
+
+import rl_env
+from .endpoint import ADDR_ANY, RELEASE, HOLD
+from .errors import RPMsgError
+from .nameservice import NS_CREATE
+
+TTY_NAME = "rpmsg-tty"
+_MP_STREAM_POLL = const(3)
+_MP_STREAM_POLL_RD = const(0x0001)
+_MP_STREAM_POLL_WR = const(0x0004)
+_EARLY_OUTPUT = const(1024)
+_SEND_TIMEOUT_MS = const(2000)
+
+
+class Console(io.IOBase):
+    """Stream over an RPMsg endpoint (see module comment).
+
+    ``wait_ms``: how long a read with nothing buffered waits for the peer.
+    ``idle``: called on every such wait (run other services of this core).
+    ``alive``: returns False once the peer is gone; reads then return EOF.
+    """
+
+    def __init__(self, link, addr=ADDR_ANY, name=TTY_NAME, wait_ms=10, idle=None, alive=None):
+        self.link = link
+        self.peer = None
+        self._held = []  # received payload views, oldest first
+        self._pos = 0  # bytes already read from _held[0]
+        self._early = bytearray()
+        self._wait_ms = wait_ms
+        self._idle = idle
+        self._alive = alive
+        self.ept = link.create_ept(addr, self._receive)
+        if name:
+            link.ns_announce(self.ept, name, NS_CREATE)
+
+    def _receive(self, payload, src):
+        self.peer = src
+        if not len(payload):
+            return RELEASE
+        self._held.append(payload)
+        return HOLD
+
+    def _pump(self, wait_ms):
+        rl_env.idle(self.link.platform, wait_ms)
+        if self._idle is not None:
+            self._idle()
+        if self.peer is not None and self._early:
+            early = bytes(self._early)
+            self._early = bytearray()
+            self._send(early)
+
+    # -- stream protocol (readinto/write/ioctl are what dupterm calls) -------
+
+    def readinto(self, buf):
+        if not self._held:
+            self._pump(self._wait_ms)
+            if not self._held:
+                if self._alive is not None and not self._alive():
+                    return 0  # EOF: the peer is gone
+                return None  # nothing yet (EAGAIN)
+        n = 0
+        want = len(buf)
+        while n < want and self._held:
+            payload = self._held[0]
+            take = min(want - n, len(payload) - self._pos)
+            buf[n : n + take] = payload[self._pos : self._pos + take]
+            n += take
+            self._pos += take
+            if self._pos == len(payload):
+                self._held.pop(0)
+                self._pos = 0
+                self.link.release_rx_buffer(payload)
+        return n
+
+    def read(self, size=-1):
+        buf = bytearray(size if size > 0 else 256)
+        n = self.readinto(buf)
+        if n is None:
+            return None
+        return bytes(buf[:n])
+
+    def write(self, data):
+        if self.peer is None:
+            self._early += data
+            if len(self._early) > _EARLY_OUTPUT:
+                self._early = self._early[-_EARLY_OUTPUT:]
+        else:
+            self._send(data)
+        return len(data)
+
+    def _send(self, data):
+        step = self.link.payload_size
+        view = memoryview(data)
+        try:
+            for start in range(0, len(data), step):
+                self.link.send(self.ept, self.peer, view[start : start + step], _SEND_TIMEOUT_MS)
+        except RPMsgError:
+            pass  # the peer stopped reading: drop output rather than hang the REPL
+
+    def ioctl(self, op, arg):
+        if op == _MP_STREAM_POLL:
+            ready = _MP_STREAM_POLL_WR & arg
+            if self._held or (arg & _MP_STREAM_POLL_RD and self._check_input()):
+                ready |= _MP_STREAM_POLL_RD & arg
+            return ready
+        return 0
+
+    def _check_input(self):
+        self._pump(0)  # a poll must not block
+        return bool(self._held)
+
+    def close(self):
+        held = self._held
+        self._held = []
+        for payload in held:
+            try:
+                self.link.release_rx_buffer(payload)
+            except RPMsgError:
+                pass  # the link is already gone

@@ -1,0 +1,42 @@
+# Echo service: sends every message back to its source.
+#
+# The benchmark contract of the host port (and the usual "pingpong" remote)
+# is an endpoint at address 30 that echoes. Echoing from the receive
+# callback is the fast path; when no TX buffer is free the message is held
+# (RL_HOLD) and echoed later by service(), in order, so nothing is dropped
+# however fast the peer sends.
+
+from .endpoint import RELEASE, HOLD
+from .nameservice import NS_CREATE
+
+ECHO_ADDR = 30
+
+
+class EchoService:
+    def __init__(self, link, addr=ECHO_ADDR, name=None):
+        self.link = link
+        self.count = 0  # messages echoed
+        self._backlog = []  # held (payload, src) waiting for a TX buffer
+        self.ept = link.create_ept(addr, self._receive)
+        if name:
+            link.ns_announce(self.ept, name, NS_CREATE)
+
+    def _receive(self, payload, src):
+        if not self._backlog and self.link.free_tx_buffers():
+            self.link.send(self.ept, src, payload, 0)
+            self.count += 1
+            return RELEASE
+        self._backlog.append((payload, src))
+        return HOLD
+
+    def service(self):
+        """Echo held messages while TX buffers are free; returns how many
+        are still waiting."""
+        backlog = self._backlog
+        link = self.link
+        while backlog and link.free_tx_buffers():
+            payload, src = backlog.pop(0)
+            link.send(self.ept, src, payload, 0)
+            link.release_rx_buffer(payload)
+            self.count += 1
+        return len(backlog)
