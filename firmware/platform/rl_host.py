@@ -105,7 +105,7 @@ class HostPort:
         if self._thread is not None:
             rl_env.sleep_ms(ms)  # the doorbell thread delivers
             return 0
-        if not self._poll.poll(ms):
+        if not self._os.readable(self._poll, ms):
             return 0
         return self.dispatch()
 
@@ -153,7 +153,7 @@ class HostPort:
         def run():
             try:
                 while not self._closed:
-                    if self._poll.poll(period_ms):
+                    if self._os.readable(self._poll, period_ms):
                         self.dispatch()
             except (OSError, ValueError):
                 if not self._closed:

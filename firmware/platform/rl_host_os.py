@@ -26,6 +26,10 @@ class _Common:
         p.register(fd, select.POLLIN)
         return p
 
+    def readable(self, poller, ms):
+        """True if the polled fd became readable within ms."""
+        return bool(poller.poll(ms))
+
     def exists(self, path):
         try:
             import os
@@ -146,6 +150,13 @@ class MicroPythonOS(_Common):
         self._read = libc.func("l", "read", "ipL")
         self._write = libc.func("l", "write", "ipL")
         self._flock = libc.func("i", "flock", "ii")
+
+    def readable(self, poller, ms):
+        # ipoll yields a callee-owned tuple: unlike poll(), no list is built,
+        # so waiting for a doorbell allocates nothing.
+        for _ in poller.ipoll(ms):
+            return True
+        return False
 
     def _check(self, result, what):
         if result < 0:
