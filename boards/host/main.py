@@ -6,13 +6,16 @@
 #
 # By default the remote: waits for the master's FILE.ready and attaches
 # (host transport contract, firmware/platform/rl_host.py). With --master it
-# creates FILE and is the master. Once the link is up it serves:
+# creates FILE and is the master. It serves:
 #   * an echo service at address 30, announced as "rpmsg-echo";
 #   * with --console, this core's REPL over an "rpmsg-tty" endpoint: the
 #     stream is handed to os.dupterm and the script returns, so
 #     `micropython -i` enters the REPL with its input and output on RPMsg
 #     (doorbells are served while the REPL waits for input).
-# It exits when the other core is gone (its FIFO lock is released).
+# Endpoints exist before the link comes up: a master that sends at once
+# finds them (messages to an address nobody has are dropped, as in C). The
+# announcements follow link-up. The core exits when the other core is gone
+# (its FIFO lock is released).
 #
 # Runs on MicroPython (the default) and on CPython through the shim
 # (without --console: CPython has no os.dupterm).
@@ -24,17 +27,6 @@ from rpmsg_lite import RPMsgLite
 from rpmsg_lite.console import Console
 from rpmsg_lite.echo import EchoService
 from rl_host import HostPort
-
-
-def open_link(path, cfg, master):
-    if master:
-        port = HostPort.master(path, cfg.shm_size)
-        return port, RPMsgLite.master(port.shm, port, cfg)
-    port = HostPort.remote(path, cfg.shm_size, 30000)
-    link = RPMsgLite.remote(port.shm, port, cfg)
-    if not link.wait_for_link_up(10000):
-        raise OSError("link did not come up: is the master running with the same layout?")
-    return port, link
 
 
 class PeerWatch:
@@ -74,16 +66,27 @@ def main(argv):
         print("usage: main.py FILE [--master] [--console] [layout options] [--quiet]")
         return None
     say = (lambda *a: None) if opts.get("quiet") else print
-    port, link = open_link(args[0], board.config(opts), opts.get("master", False))
-    echo = EchoService(link, name=opts.get("echo_name", "rpmsg-echo"))
+    cfg = board.config(opts)
+    if opts.get("master"):
+        port = HostPort.master(args[0], cfg.shm_size)
+        link = RPMsgLite.master(port.shm, port, cfg)
+    else:
+        port = HostPort.remote(args[0], cfg.shm_size, 30000)
+        link = RPMsgLite.remote(port.shm, port, cfg)
+    services = [EchoService(link, name=opts.get("echo_name", "rpmsg-echo"))]
+    if opts.get("console"):
+        services.append(Console(link, idle=services[0].service, alive=PeerWatch(port)))
+    if not link.wait_for_link_up(10000):
+        raise OSError("link did not come up: is the master running with the same layout?")
+    for service in services:
+        service.announce()
     say("core:", sys.implementation.name, link)
     if opts.get("console"):
         import os
 
-        console = Console(link, idle=echo.service, alive=PeerWatch(port))
-        os.dupterm(console)
-        return console  # `micropython -i` now runs the REPL on it
-    serve(port, echo, say)
+        os.dupterm(services[1])
+        return services[1]  # `micropython -i` now runs the REPL on it
+    serve(port, services[0], say)
     return None
 
 

@@ -33,6 +33,7 @@ class Console(io.IOBase):
     ``wait_ms``: how long a read with nothing buffered waits for the peer.
     ``idle``: called on every such wait (run other services of this core).
     ``alive``: returns False once the peer is gone; reads then return EOF.
+    Create it before link-up, ``announce()`` it after.
     """
 
     def __init__(self, link, addr=ADDR_ANY, name=TTY_NAME, wait_ms=10, idle=None, alive=None):
@@ -44,9 +45,13 @@ class Console(io.IOBase):
         self._wait_ms = wait_ms
         self._idle = idle
         self._alive = alive
+        self.name = name
         self.ept = link.create_ept(addr, self._receive)
-        if name:
-            link.ns_announce(self.ept, name, NS_CREATE)
+
+    def announce(self):
+        """Announce the endpoint as ``name`` ("rpmsg-tty"), once the link is
+        up: the peer's rpmsg_tty driver or tools/console looks for it."""
+        self.link.ns_announce(self.ept, self.name, NS_CREATE)
 
     def _receive(self, payload, src):
         self.peer = src

@@ -13,13 +13,19 @@ ECHO_ADDR = 30
 
 
 class EchoService:
-    def __init__(self, link, addr=ECHO_ADDR, name=None):
+    """Create it before the link is up (so no early message finds the
+    address empty), then ``announce()`` it once the link is up."""
+
+    def __init__(self, link, addr=ECHO_ADDR, name="rpmsg-echo"):
         self.link = link
+        self.name = name
         self.count = 0  # messages echoed
         self._backlog = []  # held (payload, src) waiting for a TX buffer
         self.ept = link.create_ept(addr, self._receive)
-        if name:
-            link.ns_announce(self.ept, name, NS_CREATE)
+
+    def announce(self):
+        """Tell the peer's name service about this endpoint (needs link-up)."""
+        self.link.ns_announce(self.ept, self.name, NS_CREATE)
 
     def _receive(self, payload, src):
         if not self._backlog and self.link.free_tx_buffers():
