@@ -28,7 +28,20 @@ _B_PEER = const(0)  # vring.B_PEER
 _B_HELD = const(1)  # vring.B_HELD
 _B_TX = const(2)  # vring.B_TX
 _BAD = const(-2)  # vring.BAD
+_RESTART = const(-4)  # vring.RESTART
+_GONE = const(-2)  # give(): the buffer belonged to the link before a master restart
 _MAX_LINK_ID = const(0x7FFF)  # RL_PLATFORM_HIGHEST_LINK_ID upper bound (spec 6.5)
+
+
+# stats() names of the per-virtqueue drop counters (see vring.Q_*).
+_DROP_COUNTERS = (
+    ("bad_desc", vring.Q_BAD_DESC),
+    ("bad_addr", vring.Q_BAD_ADDR),
+    ("bad_len", vring.Q_BAD_LEN),
+    ("bad_header", vring.Q_BAD_HDR),
+    ("duplicate", vring.Q_DUP),
+    ("index_jumps", vring.Q_JUMP),
+)
 
 
 def _new_queue(layout, v, driver):
@@ -45,6 +58,11 @@ def _new_queue(layout, v, driver):
     q[vring.Q_BUF_SIZE] = layout.buffer_size
     q[vring.Q_BUF_AREA] = layout.buffer_total * layout.buffer_size
     return q
+
+
+def _restarted(link):
+    link._master_restarting()
+    return RPMsgError(NOT_READY, "the master restarted: this buffer belonged to the previous link")
 
 
 class RPMsgLite:
@@ -116,6 +134,8 @@ class RPMsgLite:
         self.unknown_dst = 0  # messages released because no endpoint had their dst
         self.callback_errors = 0  # callbacks that raised (their buffer was released)
         self.last_callback_error = None
+        self.peer_restarts = 0  # times the master was seen formatting the rings again
+        self._restart_listeners = []
         if attach:
             self._adopt_rings()
             self._up = True
@@ -123,6 +143,7 @@ class RPMsgLite:
             self._up = master
             if master:
                 self._format()
+        self._ever_up = self._up
         attach_irq = getattr(platform, "attach", None)
         if attach_irq:
             # Before the init kick: a remote must be listening before the
@@ -143,7 +164,6 @@ class RPMsgLite:
         for geo in lay.vrings:
             vring.format_vring(shm, geo.desc, geo.avail, n, self.config.vring_fill)
         for v in (0, 1):
-            q = self._rq if v == 0 else self._tq
             geo = lay.vrings[v]
             for i in range(n):
                 off = lay.buffer_offset(v * n + i)
@@ -151,11 +171,12 @@ class RPMsgLite:
                 vring.write_desc(shm, geo.desc, i, (lay.pa_base + off) & 0xFFFFFFFF, size)
                 if v == 0:
                     # The remote's TX buffers wait in vring 0's avail ring.
-                    vring.push_avail(shm, q, i)
-                else:
-                    # The master's own TX buffers start out "used", so that
-                    # taking from the used ring doubles as the TX allocator.
-                    vring.push_used(shm, q, i, size)
+                    vring.push_avail(shm, self._rq, i)
+        # The master's own TX buffers start out "used", so that taking from
+        # the used ring doubles as the TX allocator (spec 2.9).
+        vring.fill_used(shm, lay.vrings[1].used, n, size)
+        for q in (self._rq, self._tq):
+            q[vring.Q_PROD_STATE] = vring.PROD_VALID
 
     def _adopt_rings(self):
         """Rebuild local consumer indices from formatted rings (attach).
@@ -281,14 +302,17 @@ class RPMsgLite:
     def _take_tx(self, timeout_ms):
         # tx_alloc (spec 7.2): take a buffer the peer has handed back; poll
         # every RL_MS_PER_INTERVAL while none is free, up to timeout_ms.
+        if timeout_ms != 0:
+            check_timeout(timeout_ms)  # refuse a bad value even when not waiting
         shm = self._shm
         tq = self._tq
         b = take(shm, tq, self._state, self._descs, self._lock, _B_TX, self._hdr)
         while b == _BAD:
             b = take(shm, tq, self._state, self._descs, self._lock, _B_TX, self._hdr)
+        if b == _RESTART:
+            self._master_restarting()
         if b >= 0 or timeout_ms == 0:
             return b
-        check_timeout(timeout_ms)
         start = ticks_ms()
         while self._up:
             idle(self._platform, MS_PER_INTERVAL)
@@ -325,8 +349,11 @@ class RPMsgLite:
         h = self._buf_off + b * self._buf_size
         write_header(self._shm, h, src, dst, n)
         copy(self._shm, h + HEADER_SIZE, data, 0, n)
-        if give(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX) > 0:
+        r = give(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX)
+        if r > 0:
             self._notify(self._tvec)
+        elif r == _GONE:
+            raise _restarted(self)
 
     def alloc_tx_buffer(self, timeout_ms=BLOCK):
         """Zero-copy send, step 1: a payload_size memoryview inside a free
@@ -350,6 +377,8 @@ class RPMsgLite:
             raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
         write_header(self._shm, self._buf_off + b * self._buf_size, src, dst, size)
         r = give(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX)
+        if r == _GONE:
+            raise _restarted(self)
         if r < 0:
             raise RPMsgError(ERR_PARAM, "buffer was sent concurrently")
         if r:
@@ -370,7 +399,74 @@ class RPMsgLite:
             # init kick or a consumed-buffers kick brings the link up
             # (rpmsg_lite_tx_callback, spec 6.3); blocked senders simply
             # find the returned buffers on their next poll.
-            self._up = True
+            if self.role == REMOTE:
+                self._master_kick()
+            self._up = self._ever_up = True
+
+    # -- master restart (remote side) ------------------------------------------
+    #
+    # RPMsg-Lite has no restart support (spec pitfall 9, issue #11). When the
+    # master formats the rings again while this remote keeps running, two
+    # signs give it away without any field RPMsg-Lite does not have:
+    #   * a ring index this side alone writes (used.idx of both vrings)
+    #     changes under it: take() reports RESTART and the remote stops
+    #     taking anything (the link is down) until...
+    #   * ...a vring-0 notification finds the image a fresh format leaves in
+    #     the remote-owned indices and the master's receive ring: vring 1
+    #     used.idx = N, vring 0 used.idx = 0 and avail.idx = N. With
+    #     consumed-buffer notifications off, vring-0 notifications are only
+    #     ever init kicks, so a remote whose state is not fresh resets on that
+    #     image even if no index of its own moved (it only held buffers).
+    # The reset zeroes the local indices, gives every buffer back to the new
+    # generation (held payloads and allocated TX buffers become invalid:
+    # releasing or sending them is ERR_PARAM) and drops queued messages.
+
+    def _master_restarting(self):
+        for q in (self._rq, self._tq):
+            q[vring.Q_PROD_STATE] = vring.PROD_FROZEN
+        self._up = False
+
+    def _fresh_image(self):
+        n = self.layout.count
+        shm = self._shm
+        v0 = self.layout.vrings[0]
+        v1 = self.layout.vrings[1]
+        return (
+            vring.read16(shm, v1.used + 2) == n
+            and vring.read16(shm, v0.used + 2) == 0
+            and vring.read16(shm, v0.avail + 2) == n
+        )
+
+    def _local_fresh(self):
+        if self._rq[vring.Q_CONS] or self._tq[vring.Q_CONS]:
+            return False
+        for owner in self._state:
+            if owner:
+                return False
+        return True
+
+    def _master_kick(self):
+        frozen = self._rq[vring.Q_PROD_STATE] == vring.PROD_FROZEN
+        if not self._fresh_image():
+            if frozen:
+                self._up = False  # still formatting: wait for its init kick
+            return
+        if frozen or (not self._consumed_notify and not self._local_fresh()):
+            for q in (self._rq, self._tq):
+                q[vring.Q_CONS] = 0
+                q[vring.Q_PROD_STATE] = vring.PROD_UNKNOWN
+            state = self._state
+            for b in range(len(state)):
+                state[b] = _B_PEER
+            if self._up or frozen and self._ever_up:
+                self.peer_restarts += 1  # not the first link-up on stale memory
+            for listener in self._restart_listeners:
+                listener()
+
+    def on_peer_restart(self, listener):
+        """Call listener() whenever this remote resets after a master
+        restart (e.g. a Queue dropping messages of the old generation)."""
+        self._restart_listeners.append(listener)
 
     def poll(self):
         """Process received messages without waiting for a notification."""
@@ -393,6 +489,8 @@ class RPMsgLite:
             if b < 0:
                 if b == _BAD:
                     continue
+                if b == _RESTART:
+                    self._master_restarting()
                 break
             ept = epts.get(hdr[1])
             if ept is None:
@@ -408,8 +506,12 @@ class RPMsgLite:
                     r = 0
             if r == HOLD:
                 stamp(shm, rq, state, descs, lock, b, _B_HELD)
-            elif give(shm, rq, state, descs, lock, b, _B_HELD) > 0:
-                freed += 1
+            else:
+                r = give(shm, rq, state, descs, lock, b, _B_HELD)
+                if r > 0:
+                    freed += 1
+                elif r == _GONE:
+                    self._master_restarting()
         if freed and self._consumed_notify:
             # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: one kick per batch.
             self._notify(self._rvec)
@@ -422,6 +524,8 @@ class RPMsgLite:
         if b < 0:
             raise RPMsgError(ERR_PARAM, "not a payload buffer of this link")
         r = give(self._shm, self._rq, self._state, self._descs, self._lock, b, _B_HELD)
+        if r == _GONE:
+            raise _restarted(self)
         if r < 0:
             raise RPMsgError(ERR_PARAM, "buffer is not held: released twice, or never received")
         if r and self._consumed_notify:
@@ -451,17 +555,21 @@ class RPMsgLite:
 
     def stats(self):
         """Counters of what this side dropped or survived, for diagnostics."""
-        rq = self._rq
-        tq = self._tq
-        return {
-            "rx_bad_entries": rq[vring.Q_BAD],
-            "tx_bad_entries": tq[vring.Q_BAD],
-            "rx_index_jumps": rq[vring.Q_JUMP],
-            "tx_index_jumps": tq[vring.Q_JUMP],
+        out = {
             "unknown_dst": self.unknown_dst,
             "callback_errors": self.callback_errors,
-            "rx_pending": vring.pending(self._shm, rq),
+            "peer_restarts": self.peer_restarts,
+            "rx_pending": vring.pending(self._shm, self._rq),
         }
+        for prefix, q in (("rx_", self._rq), ("tx_", self._tq)):
+            bad = 0
+            for name, word in _DROP_COUNTERS:
+                out[prefix + name] = q[word]
+                if word != vring.Q_JUMP:
+                    bad += q[word]
+            out[prefix + "bad_entries"] = bad  # every entry dropped, any reason
+            out[prefix + "own_index_repaired"] = q[vring.Q_OWN_REPAIRED]
+        return out
 
     def __repr__(self):
         return "<RPMsgLite %s link %d %s>" % (

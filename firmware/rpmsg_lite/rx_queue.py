@@ -37,6 +37,14 @@ class Queue:
         self._head = 0
         self._tail = 0
         self.src = 0  # sender of the message last returned by recv_into / recv_view
+        link.on_peer_restart(self._forget)
+
+    def _forget(self):
+        # The master formatted the rings again: queued payloads belong to the
+        # old generation and their buffers are no longer ours to release.
+        for i in range(len(self._payloads)):
+            self._payloads[i] = None
+        self._head = self._tail = 0
 
     def __call__(self, payload, src):
         t = self._tail

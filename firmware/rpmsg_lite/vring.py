@@ -14,8 +14,8 @@
 #
 # Everything read from shared memory is validated before it is used as an
 # index or address: a corrupted ring or a hostile peer can make us drop an
-# entry (counted in Q_BAD / Q_JUMP) but never access memory outside the
-# region.
+# entry (counted per kind in Q_BAD_* / Q_DUP / Q_JUMP) but never access
+# memory outside the region.
 
 import micropython
 from micropython import const
@@ -31,9 +31,27 @@ Q_BUF_PA = const(6)  # address of buffer 0 as written in descriptors
 Q_BUF_OFF = const(7)  # byte offset of buffer 0 in shared memory
 Q_BUF_SIZE = const(8)
 Q_BUF_AREA = const(9)  # 2N * buffer size
-Q_BAD = const(10)  # entries dropped: bad descriptor index, address, length or owner
-Q_JUMP = const(11)  # times the peer's ring index ran more than N ahead
-Q_WORDS = const(12)
+# Entries dropped, by reason:
+Q_BAD_DESC = const(10)  # descriptor index >= N
+Q_BAD_ADDR = const(11)  # address outside the buffer area or not at a buffer start
+Q_BAD_LEN = const(12)  # descriptor length < 16 or > buffer size (device side)
+Q_BAD_HDR = const(13)  # header len larger than the buffer's payload room (given back)
+Q_DUP = const(14)  # a buffer this side already holds, handed over again
+Q_JUMP = const(15)  # times the peer's ring index ran more than N ahead (nothing taken)
+# The index of the ring this side produces into (avail for the driver, used
+# for the device) is kept here too and written from here. That field has
+# one writer, us, so if shared memory disagrees someone else wrote it: on
+# the remote that is the master formatting the rings again (it restarted),
+# on the master it can only be corruption, which is repaired.
+Q_PROD = const(16)  # our producer index (free running, 16 bits)
+Q_PROD_STATE = const(17)  # PROD_* below
+Q_OWN_REPAIRED = const(18)  # times the master found its own index overwritten
+Q_WORDS = const(19)
+
+PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
+PROD_VALID = const(1)
+PROD_FROZEN = const(2)  # a restart was seen: take nothing until the master's init kick
+
 
 # Ownership of each buffer, one byte per buffer, from this side's view.
 B_PEER = const(0)  # in a ring or in the peer's hands
@@ -44,6 +62,7 @@ B_TX = const(2)  # taken for a send, not yet published
 EMPTY = const(-1)
 BAD = const(-2)  # an entry was consumed and dropped; call again
 JUMP = const(-3)  # the peer's index is corrupt; nothing consumed
+RESTART = const(-4)  # remote: the master re-formatted the rings; nothing consumed
 
 _NEXT_END = const(0x8000)  # VQ_RING_DESC_CHAIN_END (spec 2.9)
 _DESC_F_WRITE = const(2)  # every master-written descriptor (spec 2.5)
@@ -99,9 +118,11 @@ def push_avail(shm, q, d: int):
     s = ptr16(shm)
     qp = ptr32(q)
     a = qp[Q_AVAIL]
-    idx = s[(a + 2) >> 1]
+    idx = qp[Q_PROD]
     s[(a + 4 + 2 * (idx & qp[Q_MASK])) >> 1] = d
-    s[(a + 2) >> 1] = idx + 1
+    idx = (idx + 1) & 0xFFFF
+    s[(a + 2) >> 1] = idx
+    qp[Q_PROD] = idx
 
 
 @micropython.viper
@@ -110,11 +131,26 @@ def push_used(shm, q, d: int, length: int):
     s32 = ptr32(shm)
     qp = ptr32(q)
     u = qp[Q_USED]
-    idx = ptr16(shm)[(u + 2) >> 1]
+    idx = qp[Q_PROD]
     w = (u + 4 + 8 * (idx & qp[Q_MASK])) >> 2
     s32[w] = d
     s32[w + 1] = length
-    ptr16(shm)[(u + 2) >> 1] = idx + 1
+    idx = (idx + 1) & 0xFFFF
+    ptr16(shm)[(u + 2) >> 1] = idx
+    qp[Q_PROD] = idx
+
+
+@micropython.viper
+def fill_used(shm, used: int, count: int, length: int):
+    """The master's format of vring 1's used ring: every TX buffer reported
+    used, {i, length} in slot i, used.idx = count (spec 2.9)."""
+    s32 = ptr32(shm)
+    i = 0
+    while i < count:
+        s32[(used + 4 + 8 * i) >> 2] = i
+        s32[(used + 8 + 8 * i) >> 2] = length
+        i += 1
+    ptr16(shm)[(used + 2) >> 1] = count
 
 
 @micropython.viper
@@ -127,6 +163,45 @@ def _give(shm, q, d: int):
         push_avail(shm, q, d)
     else:
         push_used(shm, q, d, ptr32(shm)[(qp[Q_DESC] + 16 * d + 8) >> 2])
+
+
+@micropython.viper
+def _own_index_ok(shm, q) -> int:
+    """Check the rings before using them. 1: go ahead; 0: a master restart
+    was seen (remote side only): the queue is frozen until the link resets.
+
+    The index of the ring we produce into must equal our copy (Q_PROD). On
+    the remote a change means the master formatted the rings again; on the
+    master it can only be corruption, counted and overwritten with our
+    value. The remote also checks the master's index of the ring it
+    consumes: a driver is never behind its device nor more than N ahead, so
+    an index outside that window (a fresh format puts it back to 0) is
+    the same sign."""
+    qp = ptr32(q)
+    s16 = ptr16(shm)
+    if qp[Q_DRIVER]:
+        own = (qp[Q_AVAIL] + 2) >> 1
+    else:
+        own = (qp[Q_USED] + 2) >> 1
+        if ((s16[(qp[Q_AVAIL] + 2) >> 1] - qp[Q_CONS]) & 0xFFFF) > qp[Q_MASK] + 1:
+            qp[Q_JUMP] += 1
+            qp[Q_PROD_STATE] = PROD_FROZEN
+            return 0
+    known = qp[Q_PROD_STATE]
+    if known == PROD_UNKNOWN:
+        qp[Q_PROD] = s16[own]
+        qp[Q_PROD_STATE] = PROD_VALID
+        return 1
+    if known == PROD_FROZEN:
+        return 0
+    if s16[own] != qp[Q_PROD]:
+        if qp[Q_DRIVER]:
+            qp[Q_OWN_REPAIRED] += 1
+            s16[own] = qp[Q_PROD]
+            return 1
+        qp[Q_PROD_STATE] = PROD_FROZEN
+        return 0
+    return 1
 
 
 @micropython.viper
@@ -153,9 +228,12 @@ def take(shm, q, state, descs, lock, mark: int, out) -> int:
         ring = qp[Q_USED]
     else:
         ring = qp[Q_AVAIL]
+    result = EMPTY
     ahead = (s16[(ring + 2) >> 1] - cons) & 0xFFFF
-    if ahead == 0:
-        result = EMPTY
+    if not _own_index_ok(shm, q):
+        result = RESTART
+    elif ahead == 0:
+        pass
     elif ahead > mask + 1:
         qp[Q_JUMP] += 1
         result = JUMP
@@ -167,13 +245,28 @@ def take(shm, q, state, descs, lock, mark: int, out) -> int:
         else:
             d = s16[(ring + 4 + 2 * slot) >> 1]
         result = BAD
+        why = Q_BAD_DESC
+        limit = qp[Q_BUF_SIZE]
         if uint(d) <= uint(mask):
-            off = uint(s32[(qp[Q_DESC] + 16 * d) >> 2]) - uint(qp[Q_BUF_PA])
+            dsc = qp[Q_DESC] + 16 * d
+            off = uint(s32[dsc >> 2]) - uint(qp[Q_BUF_PA])
+            why = Q_BAD_ADDR
             if off < uint(qp[Q_BUF_AREA]):
-                size = qp[Q_BUF_SIZE]
-                b = int(off) // size
-                if int(off) == b * size and st[b] == B_PEER:
-                    result = b
+                b = int(off) // limit
+                if int(off) == b * limit:
+                    # The device takes the buffer's length from the
+                    # descriptor (the driver's own are all buffer-sized).
+                    why = Q_BAD_LEN
+                    if not qp[Q_DRIVER]:
+                        length = s32[(dsc + 8) >> 2]
+                        if uint(length) < uint(_HEADER) or uint(length) > uint(limit):
+                            b = -1
+                        else:
+                            limit = length
+                    if b >= 0:
+                        why = Q_DUP
+                        if st[b] == B_PEER:
+                            result = b
         if result >= 0:
             st[result] = mark
             ds[result] = d
@@ -183,12 +276,15 @@ def take(shm, q, state, descs, lock, mark: int, out) -> int:
                 o[1] = s32[(h + 4) >> 2]
                 n = s16[(h + 12) >> 1]
                 o[2] = n
-                if n > qp[Q_BUF_SIZE] - _HEADER:
+                if n > limit - _HEADER:
+                    # Linux's rule too: len <= buffer length - 16. Give the
+                    # buffer straight back so the peer does not lose it.
                     st[result] = B_PEER
                     _give(shm, q, d)
                     result = BAD
+                    why = Q_BAD_HDR
         if result == BAD:
-            qp[Q_BAD] += 1
+            qp[why] += 1
     if lock:
         lock.release()
     return result
@@ -198,17 +294,23 @@ def take(shm, q, state, descs, lock, mark: int, out) -> int:
 def give(shm, q, state, descs, lock, b: int, expect: int) -> int:
     """Hand buffer b back to the peer if it is in state ``expect``.
     Returns 1 when the peer should be notified (used.flags has no
-    NO_NOTIFY, spec 2.6), 0 when not, -1 when b was not in that state."""
+    NO_NOTIFY, spec 2.6), 0 when not, -1 when b was not in that state, and
+    -2 when a master restart was seen: the buffer belongs to the previous
+    generation and is dropped, the new rings are not touched."""
     st = ptr8(state)
+    qp = ptr32(q)
     if lock:
         lock.acquire()
     if st[b] != expect:
         r = -1
+    elif not _own_index_ok(shm, q):
+        st[b] = B_PEER
+        r = -2
     else:
         st[b] = B_PEER
         _give(shm, q, ptr16(descs)[b])
         r = 1
-        if ptr16(shm)[ptr32(q)[Q_USED] >> 1] & _USED_F_NO_NOTIFY:
+        if ptr16(shm)[qp[Q_USED] >> 1] & _USED_F_NO_NOTIFY:
             r = 0
     if lock:
         lock.release()
