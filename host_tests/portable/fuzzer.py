@@ -185,9 +185,23 @@ class Fuzzer:
             off, width = self.vring_fields[a % len(self.vring_fields)]
             self._poke(off, width, b)
         elif op == "corrupt_desc":
+            # Plausible but wrong descriptors are the dangerous ones: buffer
+            # starts just outside the area, inside a buffer, in the vrings.
             lay = p.master.layout
             v = lay.vrings[a & 1]
-            self._poke(v.desc + 16 * ((a >> 1) % lay.count), 4, lay.pa_base + lay.buffers + (b % (lay.buffer_total * lay.buffer_size + 64)))
+            d = v.desc + 16 * ((a >> 1) % lay.count)
+            kind = (a >> 8) % 4
+            start = lay.pa_base + lay.buffers
+            if kind == 0:  # a buffer start, k in -2N .. 4N
+                addr = start + lay.buffer_size * ((b % (6 * lay.buffer_total)) - 2 * lay.buffer_total)
+            elif kind == 1:  # inside a buffer
+                addr = start + b % (lay.buffer_total * lay.buffer_size)
+            elif kind == 2:  # the vrings
+                addr = lay.pa_base + b % lay.buffers
+            else:  # a length instead of an address
+                d += 8
+                addr = b % (2 * lay.buffer_size)
+            self._poke(d, 4, addr & 0xFFFFFFFF)
         elif op == "corrupt_header":
             lay = p.master.layout
             h = lay.buffer_offset(a % lay.buffer_total)
