@@ -61,6 +61,20 @@ def config(opts):
     )
 
 
+def open_link(path, cfg, master, wait_ms=30000):
+    """(port, link) of one side of a host session on FILE ``path``. The
+    remote waits up to wait_ms for the master's FILE.ready; its link comes
+    up with the master's init kick (wait_for_link_up)."""
+    from rpmsg_lite import RPMsgLite
+    from rl_host import HostPort
+
+    if master:
+        port = HostPort.master(path, cfg.shm_size)
+        return port, RPMsgLite.master(port.shm, port, cfg)
+    port = HostPort.remote(path, cfg.shm_size, wait_ms)
+    return port, RPMsgLite.remote(port.shm, port, cfg)
+
+
 def layout_args(opts):
     """The layout options as command-line arguments for another core."""
     out = []

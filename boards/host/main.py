@@ -23,10 +23,8 @@
 import sys
 
 import board
-from rpmsg_lite import RPMsgLite
 from rpmsg_lite.console import Console
 from rpmsg_lite.echo import EchoService
-from rl_host import HostPort
 
 
 class PeerWatch:
@@ -66,13 +64,7 @@ def main(argv):
         print("usage: main.py FILE [--master] [--console] [layout options] [--quiet]")
         return None
     say = (lambda *a: None) if opts.get("quiet") else print
-    cfg = board.config(opts)
-    if opts.get("master"):
-        port = HostPort.master(args[0], cfg.shm_size)
-        link = RPMsgLite.master(port.shm, port, cfg)
-    else:
-        port = HostPort.remote(args[0], cfg.shm_size, 30000)
-        link = RPMsgLite.remote(port.shm, port, cfg)
+    port, link = board.open_link(args[0], board.config(opts), opts.get("master", False))
     services = [EchoService(link, name=opts.get("echo_name", "rpmsg-echo"))]
     if opts.get("console"):
         services.append(Console(link, idle=services[0].service, alive=PeerWatch(port)))

@@ -18,9 +18,8 @@ import sys
 import json
 
 import board
-from rpmsg_lite import RPMsgLite, NameService, Queue, ADDR_ANY, DONT_BLOCK
+from rpmsg_lite import NameService, Queue, ADDR_ANY, DONT_BLOCK
 from rl_env import ticks_ms, ticks_diff
-from rl_host import HostPort
 
 
 def xorshift(x):
@@ -61,12 +60,7 @@ def main(argv):
     total = int(opts.get("messages", 10000))
     seed = int(opts.get("seed", 1234))
     cfg = board.config(opts)
-    if master:
-        port = HostPort.master(path, cfg.shm_size)
-        link = RPMsgLite.master(port.shm, port, cfg)
-    else:
-        port = HostPort.remote(path, cfg.shm_size, 30000)
-        link = RPMsgLite.remote(port.shm, port, cfg)
+    port, link = board.open_link(path, cfg, master)
     peer = []
     NameService(link, lambda addr, name, flags: peer.append(addr) if name == "traffic" else None)
     q = Queue(link)

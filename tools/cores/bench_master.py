@@ -22,10 +22,9 @@ import json
 from array import array
 
 import board
-from rpmsg_lite import RPMsgLite, Queue, RPMsgError, ADDR_ANY, DONT_BLOCK
+from rpmsg_lite import Queue, RPMsgError, ADDR_ANY, DONT_BLOCK
 import rl_env  # noqa: F401  (on CPython: the shim adds time.ticks_*)
 from time import ticks_us, ticks_diff, ticks_ms
-from rl_host import HostPort
 
 ECHO = 30
 WARMUP = 100
@@ -132,8 +131,7 @@ def main(argv):
     n = int(opts.get("messages", 2000))
     zero_copy = bool(opts.get("zero_copy", False))
     micropython = sys.implementation.name == "micropython"
-    port = HostPort.master(args[0], cfg.shm_size)
-    link = RPMsgLite.master(port.shm, port, cfg)
+    port, link = board.open_link(args[0], cfg, True)
     q = Queue(link)
     ept = link.create_ept(ADDR_ANY, q)
     bench = Bench(link, port, ept, q, zero_copy, cfg.payload_size, window)
