@@ -32,16 +32,21 @@ class Bus:
         return device
 
     def _find(self, addr):
-        for base, size, device in self._devices:
+        # Returns the index of the mapping rather than a (base, device)
+        # tuple, so that a register access allocates nothing (MicroPython
+        # heap-lock tests poll through a Bus).
+        devices = self._devices
+        for i in range(len(devices)):
+            base, size, _ = devices[i]
             if base <= addr and addr + 4 <= base + size:
-                return base, device
+                return i
         raise BusFault("%s: no device at %#010x" % (self.name, addr))
 
     def __getitem__(self, addr):
         if addr & 3:
             raise BusFault("%s: unaligned word access at %#010x" % (self.name, addr))
-        base, device = self._find(addr)
-        value = device.read(addr - base, 4) & 0xFFFFFFFF
+        mapping = self._devices[self._find(addr)]
+        value = mapping[2].read(addr - mapping[0], 4) & 0xFFFFFFFF
         if self.trace is not None:
             self.trace.append(("r", addr, value))
         return value
@@ -49,11 +54,11 @@ class Bus:
     def __setitem__(self, addr, value):
         if addr & 3:
             raise BusFault("%s: unaligned word access at %#010x" % (self.name, addr))
-        base, device = self._find(addr)
+        mapping = self._devices[self._find(addr)]
         value &= 0xFFFFFFFF
         if self.trace is not None:
             self.trace.append(("w", addr, value))
-        device.write(addr - base, 4, value)
+        mapping[2].write(addr - mapping[0], 4, value)
 
     # The register-accessor interface of firmware/platform/rl_regs.py, so a
     # Bus can stand in for rl_regs.HW in the real port code.
