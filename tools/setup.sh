@@ -346,6 +346,11 @@ select_micropython() {
     MP="$MP_LINK"
 }
 
+# pyright (tools/typecheck.py, from PyPI) runs on Node.js; Debian's nodejs
+# package is enough when the machine has no node of its own.
+if ! command -v node >/dev/null 2>&1; then
+    apt_install_missing nodejs npm
+fi
 setup_venv
 select_micropython
 # The source tree is needed even with a MicroPython from PATH: its

@@ -24,23 +24,35 @@ BUFFERS = 2  # the example's RL_BUFFER_COUNT (SDK rpmsg_config.h)
 LOCAL_EPT = 40  # the example master's endpoint
 CM4_IMAGE = "/cm4.bin"
 
-port = None
-link = None
-queue = None
-remote_addr = None
+class Session:
+    """What start() sets up: the port, the link, the receive queue and the
+    address the CM4 announced."""
+
+    def __init__(self, port, link, queue):
+        self.port = port
+        self.link = link
+        self.queue = queue
+        self.remote_addr = None
+
+    def announced(self, addr, name, flags):
+        print("name service: %r at %d" % (name, addr))
+        if flags == 0:
+            self.remote_addr = addr
 
 
-def _announced(addr, name, flags):
-    global remote_addr
-    print("name service: %r at %d" % (name, addr))
-    if flags == 0:
-        remote_addr = addr
+_session = None
+
+
+def session():
+    if _session is None:
+        raise RuntimeError("call main.start() first")
+    return _session
 
 
 def start(image=CM4_IMAGE, timeout_ms=5000):
     """Start the CM4 (unless it already runs), wait for its RPMsg-Lite remote
-    and bring the link up. Returns the link."""
-    global port, link, queue
+    and bring the link up. Returns the session."""
+    global _session
     port = rt.IMXRT1170(config=rt.shmem_config(buffer_count=BUFFERS))
     if not port.cm4_released():
         with open(image, "rb") as f:
@@ -48,28 +60,32 @@ def start(image=CM4_IMAGE, timeout_ms=5000):
     if not port.wait_remote_ready(timeout_ms):
         raise OSError("the CM4 did not report ready: %r" % (port.stats(),))
     link = port.master()
-    NameService(link, _announced)  # before the CM4 announces, right after link-up
-    queue = Queue(link)
-    link.create_ept(LOCAL_EPT, queue)
+    s = Session(port, link, Queue(link))
+    # Bound before anything is delivered: the CM4 announces right after
+    # link-up, and announcements are not repeated.
+    NameService(link, s.announced)
+    link.create_ept(LOCAL_EPT, s.queue)
     for _ in range(timeout_ms // 10):
-        if remote_addr is not None:
+        if s.remote_addr is not None:
             break
         port.wait(10)
     else:
         raise OSError("no name-service announcement from the CM4")
     print("link up:", link)
-    return link
+    _session = s
+    return s
 
 
 def ping(count=100, timeout_ms=1000):
     """The NXP pingpong: send a 32-bit counter, the CM4 sends it back
     incremented; returns the last value received."""
+    s = session()
     buf = bytearray(4)
-    ept = link.endpoint(LOCAL_EPT)
+    ept = s.link.endpoint(LOCAL_EPT)
     value = 0
     for _ in range(count):
-        link.send(ept, remote_addr, struct.pack("<I", value), timeout_ms)
-        src, n = queue.recv(buf, timeout_ms)
+        s.link.send(ept, s.remote_addr, struct.pack("<I", value), timeout_ms)
+        s.queue.recv(buf, timeout_ms)
         value = struct.unpack("<I", buf)[0]
     return value
 
@@ -77,10 +93,11 @@ def ping(count=100, timeout_ms=1000):
 def send(data, timeout_ms=1000):
     """Send bytes to the CM4's endpoint and print what comes back within the
     timeout."""
-    link.send(link.endpoint(LOCAL_EPT), remote_addr, data, timeout_ms)
-    buf = bytearray(link.payload_size)
+    s = session()
+    s.link.send(s.link.endpoint(LOCAL_EPT), s.remote_addr, data, timeout_ms)
+    buf = bytearray(s.link.payload_size)
     try:
-        src, n = queue.recv(buf, timeout_ms)
+        src, n = s.queue.recv(buf, timeout_ms)
         print("from %d: %r" % (src, bytes(buf[:n])))
     except RPMsgError as e:
         print("no answer:", e)

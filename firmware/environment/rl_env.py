@@ -24,7 +24,8 @@ MS_PER_INTERVAL = const(1)
 BLOCK = 0xFFFFFFFF
 
 try:
-    import _thread
+    # Absent on some ports (mimxrt): the ImportError branch below.
+    import _thread  # pyright: ignore[reportMissingImports]
 
     new_lock = _thread.allocate_lock
 except ImportError:

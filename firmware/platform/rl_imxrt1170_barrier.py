@@ -1,3 +1,5 @@
+# pyright: reportUndefinedVariable=false
+# (the bodies below are inline assembler: data, mov and r0 are its names)
 # Memory barriers for the i.MX RT1170 port, as inline Thumb-2 machine code.
 #
 # MicroPython's inline assembler has no DSB/ISB mnemonics, so the

@@ -362,6 +362,8 @@ def start_cm4(regs, boot_address, sync, image=None, ram=None):
                 "a %d-byte image at %#x does not fit the CM4 code TCM (%#x-%#x)"
                 % (n, boot_address, CM4_CODE_TCM, tcm_end - 1)
             )
+        if ram is None:
+            raise ValueError("copying a CM4 image needs ram (e.g. uctypes.bytearray_at)")
         ram(boot_address, n)[:] = image
         clean_dcache(regs, boot_address, n, sync)
     regs.write(GPR0, boot_address & GPR0_VTOR_LOW_MASK)

@@ -23,7 +23,7 @@ class _Side:
     def __init__(self, loop, name):
         self.loop = loop
         self.name = name
-        self.peer = None
+        self.peer = self  # Loopback pairs the two sides right after creating them
         self.links = {}
         self._box = array("H", [0] * _MAILBOX)
         self._head = 0

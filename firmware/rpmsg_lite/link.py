@@ -245,7 +245,7 @@ class RPMsgLite:
         self._up = False
         self._alive = False
         self._epts = {}
-        self._views = None  # drop exported views so an mmap can be closed
+        self._views.release()  # drop exported views so an mmap can be closed
 
     def __enter__(self):
         return self

@@ -59,6 +59,12 @@ class PayloadViews:
         ]
         self.addrs = [id(v) for v in self.full] if LEN_WORD >= 0 else None
 
+    def release(self):
+        """Drop every view (a link being deinitialised): an mmap cannot be
+        closed while views of it exist."""
+        self.full = []
+        self.addrs = [] if self.addrs is not None else None
+
     def sized(self, k, n):
         """The view of buffer k, n bytes long (n <= capacity)."""
         if self.addrs is None:
