@@ -11,27 +11,33 @@
 import micropython  # first: on CPython the shim installs time.ticks_*
 from micropython import const
 
-try:
-    import time
+class _VirtualClock:
+    """For a port without a clock (the bare QEMU firmware has no time
+    module): time passes only while the stack waits, one sleep_ms(ms) at a
+    time, so a timeout of T ms means T milliseconds' worth of polls.
+    Deterministic, and the only meaning a timeout can have there."""
 
-    ticks_ms = time.ticks_ms
-    ticks_diff = time.ticks_diff
-    sleep_ms = time.sleep_ms
-except ImportError:
-    # A port without a clock (the bare QEMU firmware has no time module):
-    # time passes only while the stack waits, one sleep_ms(ms) at a time, so
-    # a timeout of T ms means T milliseconds' worth of polls. Deterministic,
-    # and the only meaning a timeout can have there.
-    _clock = [0]
+    def __init__(self):
+        self.now = 0
 
-    def ticks_ms():
-        return _clock[0]
+    def ticks_ms(self):
+        return self.now
 
-    def ticks_diff(a, b):
+    def ticks_diff(self, a, b):
         return a - b
 
-    def sleep_ms(ms):
-        _clock[0] = (_clock[0] + ms) & 0x3FFFFFFF
+    def sleep_ms(self, ms):
+        self.now = (self.now + ms) & 0x3FFFFFFF
+
+
+try:
+    import time as _clock
+except ImportError:
+    _clock = _VirtualClock()
+
+ticks_ms = _clock.ticks_ms
+ticks_diff = _clock.ticks_diff
+sleep_ms = _clock.sleep_ms
 
 # RL_MS_PER_INTERVAL: how long a blocked sender or receiver waits between
 # polls when the platform offers nothing better (spec 7.2).

@@ -4,15 +4,21 @@
 # vring 1 master->remote. The master is the virtio driver of both (posts
 # buffers in avail, takes them back from used); the remote is the device.
 # Notifications carry the vring's vector id (link_id << 1) | vring (spec 6.5).
+#
+# The per-message paths (send, _drain) are kept flat: on a Cortex-M every
+# call and attribute lookup costs tens to hundreds of instructions (README,
+# "Emulated Cortex-M"), so they make one viper call where they can and
+# leave waiting, errors and restarts to separate slow paths.
 
 from micropython import const
-from array import array
 import uctypes
 
 import rl_env
 from rl_env import BLOCK, check_timeout, expired, idle, ticks_ms, MS_PER_INTERVAL
 from . import vring
-from .vring import take, give, stamp, copy, write_header, payload_buffer, must_notify
+from .vring import take, give, stamp, payload_buffer, must_notify, TX, RX
+from .vring import send as _vsend, publish as _vpublish
+from . import rings
 from .config import Config, HEADER_SIZE
 from .layout import Layout
 from .errors import RPMsgError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
@@ -24,14 +30,17 @@ from . import nameservice
 MASTER = const(1)  # RL_MASTER
 REMOTE = const(0)  # RL_REMOTE
 
-_B_PEER = const(0)  # vring.B_PEER
-_B_HELD = const(1)  # vring.B_HELD
-_B_TX = const(2)  # vring.B_TX
-_BAD = const(-2)  # vring.BAD
-_RESTART = const(-4)  # vring.RESTART
-_GONE = const(-2)  # give(): the buffer belonged to the link before a master restart
+# vring constants, repeated as private consts so they fold at compile time.
+_B_PEER = const(0)
+_B_HELD = const(1)
+_B_TX = const(2)
+_BAD = const(-2)
+_RESTART = const(-4)
+_GONE = const(-5)
+_C_SRC = const(36)
+_C_DST = const(37)
+_C_LEN = const(38)
 _MAX_LINK_ID = const(0x7FFF)  # RL_PLATFORM_HIGHEST_LINK_ID upper bound (spec 6.5)
-
 
 # stats() names of the per-virtqueue drop counters (see vring.Q_*).
 _DROP_COUNTERS = (
@@ -44,25 +53,8 @@ _DROP_COUNTERS = (
 )
 
 
-def _new_queue(layout, v, driver):
-    """Local state of the virtqueue over vring v (see vring.Q_*)."""
-    geo = layout.vrings[v]
-    q = array("I", [0] * vring.Q_WORDS)
-    q[vring.Q_DESC] = geo.desc
-    q[vring.Q_AVAIL] = geo.avail
-    q[vring.Q_USED] = geo.used
-    q[vring.Q_MASK] = layout.count - 1
-    q[vring.Q_DRIVER] = 1 if driver else 0
-    q[vring.Q_BUF_PA] = (layout.pa_base + layout.buffers) & 0xFFFFFFFF
-    q[vring.Q_BUF_OFF] = layout.buffers
-    q[vring.Q_BUF_SIZE] = layout.buffer_size
-    q[vring.Q_BUF_AREA] = layout.buffer_total * layout.buffer_size
-    return q
-
-
-def _restarted(link):
-    link._master_restarting()
-    return RPMsgError(NOT_READY, "the master restarted: this buffer belonged to the previous link")
+def _not_ours():
+    return RPMsgError(ERR_PARAM, "not an endpoint of this link")
 
 
 class RPMsgLite:
@@ -112,19 +104,25 @@ class RPMsgLite:
         self._platform = platform
         self._notify = platform.notify
         master = role == MASTER
-        # Our rx queue is vring 0 on the master, vring 1 on the remote.
+        # Our RX queue is vring 0 on the master, vring 1 on the remote.
         self._rx_vring = 0 if master else 1
         self._rvec = (link_id << 1) | self._rx_vring
         self._tvec = (link_id << 1) | (1 - self._rx_vring)
-        self._rq = _new_queue(layout, self._rx_vring, master)
-        self._tq = _new_queue(layout, 1 - self._rx_vring, master)
-        self._state = bytearray(layout.buffer_total)
-        self._descs = bytearray(2 * layout.buffer_total)
-        self._hdr = array("I", [0, 0, 0])
+        ctx = vring.new_ctx(layout.buffer_total)
+        for q, v in ((TX, 1 - self._rx_vring), (RX, self._rx_vring)):
+            geo = layout.vrings[v]
+            ctx[q + vring.Q_DESC] = geo.desc
+            ctx[q + vring.Q_AVAIL] = geo.avail
+            ctx[q + vring.Q_USED] = geo.used
+            ctx[q + vring.Q_MASK] = layout.count - 1
+            ctx[q + vring.Q_DRIVER] = 1 if master else 0
+        ctx[vring.C_BUF_PA] = (layout.pa_base + layout.buffers) & 0xFFFFFFFF
+        ctx[vring.C_BUF_OFF] = layout.buffers
+        ctx[vring.C_BUF_SIZE] = layout.buffer_size
+        ctx[vring.C_BUF_AREA] = layout.buffer_total * layout.buffer_size
+        self._ctx = ctx
         self._lock = rl_env.new_lock()
         self._payload = config.payload_size
-        self._buf_off = layout.buffers
-        self._buf_size = layout.buffer_size
         self._consumed_notify = config.consumed_buffers_notification
         self._views = PayloadViews(
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
@@ -137,72 +135,42 @@ class RPMsgLite:
         self.peer_restarts = 0  # times the master was seen formatting the rings again
         self._restart_listeners = []
         if attach:
-            self._adopt_rings()
+            rings.check_formatted(shm, layout)
+            self._adopt_indices()
             self._up = True
         else:
             self._up = master
             if master:
-                self._format()
+                # The exact image rpmsg_lite_master_init writes (spec 2.9).
+                rings.format_master(shm, layout, config.vring_fill)
+                ctx[RX + vring.Q_PROD] = layout.count  # vring 0 avail.idx
+                for q in (TX, RX):
+                    ctx[q + vring.Q_PROD_STATE] = vring.PROD_VALID
         self._ever_up = self._up
         attach_irq = getattr(platform, "attach", None)
         if attach_irq:
             # Before the init kick: a remote must be listening before the
             # master's single notification (spec 6.3, pitfall 8).
             attach_irq(self)
-        if master and not attach:
+        if master and not attach and must_notify(shm, ctx, RX):
             # One notification on vring 0 means "master ready" (spec 6.1 step 9).
-            self._kick(self._rq, self._rvec)
+            self._notify(self._rvec)
 
-    # -- init ----------------------------------------------------------------
-
-    def _format(self):
-        """Write the initial image exactly as rpmsg_lite_master_init (spec 2.9)."""
-        shm = self._shm
-        lay = self.layout
-        n = lay.count
-        size = lay.buffer_size
-        for geo in lay.vrings:
-            vring.format_vring(shm, geo.desc, geo.avail, n, self.config.vring_fill)
-        for v in (0, 1):
-            geo = lay.vrings[v]
-            for i in range(n):
-                off = lay.buffer_offset(v * n + i)
-                vring.zero(shm, off, size)
-                vring.write_desc(shm, geo.desc, i, (lay.pa_base + off) & 0xFFFFFFFF, size)
-                if v == 0:
-                    # The remote's TX buffers wait in vring 0's avail ring.
-                    vring.push_avail(shm, self._rq, i)
-        # The master's own TX buffers start out "used", so that taking from
-        # the used ring doubles as the TX allocator (spec 2.9).
-        vring.fill_used(shm, lay.vrings[1].used, n, size)
-        for q in (self._rq, self._tq):
-            q[vring.Q_PROD_STATE] = vring.PROD_VALID
-
-    def _adopt_rings(self):
+    def _adopt_indices(self):
         """Rebuild local consumer indices from formatted rings (attach).
 
         Invariants while nothing is held: the driver re-posts every buffer it
-        takes, so for the master's rx ring avail.idx - cons == N and for its
-        tx ring cons == avail.idx; the device reports every buffer it takes,
-        so for the remote's rx ring used.idx - cons == N and for its tx ring
+        takes, so for the master's RX ring avail.idx - cons == N and for its
+        TX ring cons == avail.idx; the device reports every buffer it takes,
+        so for the remote's RX ring used.idx - cons == N and for its TX ring
         cons == used.idx. Buffers held when the old instance died are simply
-        delivered (rx) or reused (tx) again, so none is lost."""
+        delivered (RX) or reused (TX) again, so none is lost."""
         shm = self._shm
-        lay = self.layout
-        n = lay.count
-        for v in (0, 1):
-            geo = lay.vrings[v]
-            for i in range(n):
-                want = (lay.pa_base + lay.buffer_offset(v * n + i)) & 0xFFFFFFFF
-                if vring.read32(shm, geo.desc + 16 * i) != want:
-                    raise ValueError(
-                        "shared memory does not hold a formatted RPMsg-Lite link: vring %d desc %d "
-                        "addresses %#x, expected %#x (wrong config or pa_base?)"
-                        % (v, i, vring.read32(shm, geo.desc + 16 * i), want)
-                    )
-        for q, rx in ((self._rq, True), (self._tq, False)):
-            avail = vring.read16(shm, q[vring.Q_AVAIL] + 2)
-            used = vring.read16(shm, q[vring.Q_USED] + 2)
+        ctx = self._ctx
+        n = self.layout.count
+        for q, rx in ((RX, True), (TX, False)):
+            avail = rings.read16(shm, ctx[q + vring.Q_AVAIL] + 2)
+            used = rings.read16(shm, ctx[q + vring.Q_USED] + 2)
             if self.role == MASTER:
                 cons = (avail - n) & 0xFFFF if rx else avail
                 ahead = (used - cons) & 0xFFFF
@@ -214,7 +182,7 @@ class RPMsgLite:
                     "shared memory does not hold a consistent RPMsg-Lite link: avail.idx %d, "
                     "used.idx %d" % (avail, used)
                 )
-            q[vring.Q_CONS] = cons
+            ctx[q + vring.Q_CONS] = cons
 
     # -- link state ----------------------------------------------------------
 
@@ -244,6 +212,8 @@ class RPMsgLite:
             detach(self)
         self._up = False
         self._alive = False
+        for ept in self._epts.values():
+            ept.link = None
         self._epts = {}
         self._views.release()  # drop exported views so an mmap can be closed
 
@@ -283,8 +253,9 @@ class RPMsgLite:
     def destroy_ept(self, ept):
         self._check_alive()
         if not isinstance(ept, Endpoint) or self._epts.get(ept.addr) is not ept:
-            raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
+            raise _not_ours()
         del self._epts[ept.addr]
+        ept.link = None  # sends from it are refused from now on
 
     def endpoint(self, addr):
         """The local endpoint at addr, or None."""
@@ -292,46 +263,37 @@ class RPMsgLite:
 
     # -- sending -------------------------------------------------------------
 
-    def _checked_source(self, ept):
+    def _sender(self, ept, timeout_ms):
+        # The checks every send makes, in RPMsg-Lite's order after the size
+        # check: link up, then a valid endpoint (a destroyed one has no link).
         if not self._up:
             raise RPMsgError(NOT_READY, "link is down" if self._alive else "the link was deinitialised")
-        if not isinstance(ept, Endpoint) or self._epts.get(ept.addr) is not ept:
-            raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
-        return ept.addr
+        try:
+            ours = ept.link is self
+        except AttributeError:
+            ours = False
+        if not ours:
+            raise _not_ours()
+        if timeout_ms != 0 and timeout_ms is not BLOCK:
+            check_timeout(timeout_ms)
 
-    def _take_tx(self, timeout_ms):
-        # tx_alloc (spec 7.2): take a buffer the peer has handed back; poll
-        # every RL_MS_PER_INTERVAL while none is free, up to timeout_ms.
-        if timeout_ms != 0:
-            check_timeout(timeout_ms)  # refuse a bad value even when not waiting
-        shm = self._shm
-        tq = self._tq
-        b = take(shm, tq, self._state, self._descs, self._lock, _B_TX, self._hdr)
-        while b == _BAD:
-            b = take(shm, tq, self._state, self._descs, self._lock, _B_TX, self._hdr)
-        if b == _RESTART:
+    def _wait_for_tx(self, timeout_ms):
+        # tx_alloc's wait (spec 7.2): poll every RL_MS_PER_INTERVAL for a
+        # buffer the peer hands back, up to timeout_ms; raise when none came.
+        # Returns when a buffer may be free; the caller tries again.
+        if self._ctx[TX + vring.Q_PROD_STATE] == vring.PROD_FROZEN:
             self._master_restarting()
-        if b >= 0 or timeout_ms == 0:
-            return b
-        start = ticks_ms()
-        while self._up:
-            idle(self._platform, MS_PER_INTERVAL)
-            b = take(shm, tq, self._state, self._descs, self._lock, _B_TX, self._hdr)
-            if b >= 0:
-                return b
-            if b != _BAD and expired(start, timeout_ms):
-                break
-        return -1
-
-    def _no_buffer(self, timeout_ms):
+        if timeout_ms != 0 and self._up:
+            start = ticks_ms()
+            while self._up:
+                idle(self._platform, MS_PER_INTERVAL)
+                if vring.pending(self._shm, self._ctx, TX):
+                    return start
+                if expired(start, timeout_ms):
+                    break
         if not self._up:
-            return RPMsgError(NOT_READY, "link went down while waiting for a buffer")
-        return RPMsgError(ERR_NO_MEM, "no free TX buffer within %d ms" % timeout_ms)
-
-    def _kick(self, q, vector):
-        # virtqueue_kick: notify unless the peer set VRING_USED_F_NO_NOTIFY.
-        if must_notify(self._shm, q):
-            self._notify(vector)
+            raise RPMsgError(NOT_READY, "link went down while waiting for a buffer")
+        raise RPMsgError(ERR_NO_MEM, "no free TX buffer within %d ms" % timeout_ms)
 
     def send(self, ept, dst, data, timeout_ms=BLOCK):
         """Copy ``data`` (bytes-like, at most payload_size) into a buffer and
@@ -342,28 +304,33 @@ class RPMsgLite:
         n = len(data)
         if n > self._payload:
             raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (n, self._payload))
-        src = self._checked_source(ept)
-        b = self._take_tx(timeout_ms)
-        if b < 0:
-            raise self._no_buffer(timeout_ms)
-        h = self._buf_off + b * self._buf_size
-        write_header(self._shm, h, src, dst, n)
-        copy(self._shm, h + HEADER_SIZE, data, 0, n)
-        r = give(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX)
-        if r > 0:
+        self._sender(ept, timeout_ms)
+        r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, n)
+        while r < 0:
+            if r == _GONE:
+                raise self._restarted()
+            self._wait_for_tx(timeout_ms)
+            r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, n)
+        if r:
             self._notify(self._tvec)
-        elif r == _GONE:
-            raise _restarted(self)
+
+    def _take_tx(self, timeout_ms):
+        b = take(self._shm, self._ctx, self._lock, TX, _B_TX)
+        while b < 0:
+            if b != _BAD:
+                self._wait_for_tx(timeout_ms)
+            b = take(self._shm, self._ctx, self._lock, TX, _B_TX)
+        return b
 
     def alloc_tx_buffer(self, timeout_ms=BLOCK):
         """Zero-copy send, step 1: a payload_size memoryview inside a free
         TX buffer (rpmsg_lite_alloc_tx_buffer). Fill it, then send_nocopy."""
         if not self._up:
             raise RPMsgError(NOT_READY, "link is down" if self._alive else "the link was deinitialised")
+        if timeout_ms != 0 and timeout_ms is not BLOCK:
+            check_timeout(timeout_ms)
         b = self._take_tx(timeout_ms)
-        if b < 0:
-            raise self._no_buffer(timeout_ms)
-        stamp(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX)
+        stamp(self._shm, self._ctx, self._lock, b, _B_TX)  # as RPMsg-Lite (spec 7.3)
         return self._views.sized(b, self._payload)
 
     def send_nocopy(self, ept, dst, buf, size):
@@ -371,16 +338,13 @@ class RPMsgLite:
         alloc_tx_buffer. Afterwards the buffer belongs to the peer."""
         if size > self._payload or size < 0:
             raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (size, self._payload))
-        src = self._checked_source(ept)
-        b = payload_buffer(self._shm, self._tq, buf)
-        if b < 0 or self._state[b] != _B_TX:
-            raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
-        write_header(self._shm, self._buf_off + b * self._buf_size, src, dst, size)
-        r = give(self._shm, self._tq, self._state, self._descs, self._lock, b, _B_TX)
+        self._sender(ept, 0)
+        b = payload_buffer(self._shm, self._ctx, buf)
+        r = vring.NOT_MINE if b < 0 else _vpublish(self._shm, self._ctx, self._lock, b, ept.addr, dst, size)
         if r == _GONE:
-            raise _restarted(self)
+            raise self._restarted()
         if r < 0:
-            raise RPMsgError(ERR_PARAM, "buffer was sent concurrently")
+            raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
         if r:
             self._notify(self._tvec)
 
@@ -403,71 +367,6 @@ class RPMsgLite:
                 self._master_kick()
             self._up = self._ever_up = True
 
-    # -- master restart (remote side) ------------------------------------------
-    #
-    # RPMsg-Lite has no restart support (spec pitfall 9, issue #11). When the
-    # master formats the rings again while this remote keeps running, two
-    # signs give it away without any field RPMsg-Lite does not have:
-    #   * a ring index this side alone writes (used.idx of both vrings)
-    #     changes under it: take() reports RESTART and the remote stops
-    #     taking anything (the link is down) until...
-    #   * ...a vring-0 notification finds the image a fresh format leaves in
-    #     the remote-owned indices and the master's receive ring: vring 1
-    #     used.idx = N, vring 0 used.idx = 0 and avail.idx = N. With
-    #     consumed-buffer notifications off, vring-0 notifications are only
-    #     ever init kicks, so a remote whose state is not fresh resets on that
-    #     image even if no index of its own moved (it only held buffers).
-    # The reset zeroes the local indices, gives every buffer back to the new
-    # generation (held payloads and allocated TX buffers become invalid:
-    # releasing or sending them is ERR_PARAM) and drops queued messages.
-
-    def _master_restarting(self):
-        for q in (self._rq, self._tq):
-            q[vring.Q_PROD_STATE] = vring.PROD_FROZEN
-        self._up = False
-
-    def _fresh_image(self):
-        n = self.layout.count
-        shm = self._shm
-        v0 = self.layout.vrings[0]
-        v1 = self.layout.vrings[1]
-        return (
-            vring.read16(shm, v1.used + 2) == n
-            and vring.read16(shm, v0.used + 2) == 0
-            and vring.read16(shm, v0.avail + 2) == n
-        )
-
-    def _local_fresh(self):
-        if self._rq[vring.Q_CONS] or self._tq[vring.Q_CONS]:
-            return False
-        for owner in self._state:
-            if owner:
-                return False
-        return True
-
-    def _master_kick(self):
-        frozen = self._rq[vring.Q_PROD_STATE] == vring.PROD_FROZEN
-        if not self._fresh_image():
-            if frozen:
-                self._up = False  # still formatting: wait for its init kick
-            return
-        if frozen or (not self._consumed_notify and not self._local_fresh()):
-            for q in (self._rq, self._tq):
-                q[vring.Q_CONS] = 0
-                q[vring.Q_PROD_STATE] = vring.PROD_UNKNOWN
-            state = self._state
-            for b in range(len(state)):
-                state[b] = _B_PEER
-            if self._up or frozen and self._ever_up:
-                self.peer_restarts += 1  # not the first link-up on stale memory
-            for listener in self._restart_listeners:
-                listener()
-
-    def on_peer_restart(self, listener):
-        """Call listener() whenever this remote resets after a master
-        restart (e.g. a Queue dropping messages of the old generation)."""
-        self._restart_listeners.append(listener)
-
     def poll(self):
         """Process received messages without waiting for a notification."""
         if self._alive:
@@ -477,37 +376,35 @@ class RPMsgLite:
         # rpmsg_lite_rx_callback (spec 7.4): deliver every pending message,
         # release it at once unless the callback holds it.
         shm = self._shm
-        rq = self._rq
-        state = self._state
-        descs = self._descs
+        ctx = self._ctx
         lock = self._lock
-        hdr = self._hdr
         epts = self._epts
+        views = self._views
         freed = 0
         while True:
-            b = take(shm, rq, state, descs, lock, _B_HELD, hdr)
+            b = take(shm, ctx, lock, RX, _B_HELD)
             if b < 0:
                 if b == _BAD:
                     continue
                 if b == _RESTART:
                     self._master_restarting()
                 break
-            ept = epts.get(hdr[1])
+            ept = epts.get(ctx[_C_DST])
             if ept is None:
                 # Unknown destination: released silently by RPMsg-Lite too.
                 self.unknown_dst += 1
                 r = 0
             else:
                 try:
-                    r = ept.callback(self._views.sized(b, hdr[2]), hdr[0])
+                    r = ept.callback(views.sized(b, ctx[_C_LEN]), ctx[_C_SRC])
                 except Exception as e:
                     self.callback_errors += 1
                     self.last_callback_error = e
                     r = 0
             if r == HOLD:
-                stamp(shm, rq, state, descs, lock, b, _B_HELD)
+                stamp(shm, ctx, lock, b, _B_HELD)
             else:
-                r = give(shm, rq, state, descs, lock, b, _B_HELD)
+                r = give(shm, ctx, lock, RX, b, _B_HELD)
                 if r > 0:
                     freed += 1
                 elif r == _GONE:
@@ -520,16 +417,88 @@ class RPMsgLite:
         """Give back a buffer whose callback returned HOLD."""
         if not self._alive:
             raise RPMsgError(ERR_PARAM, "the link was deinitialised")
-        b = payload_buffer(self._shm, self._rq, payload)
+        b = payload_buffer(self._shm, self._ctx, payload)
         if b < 0:
             raise RPMsgError(ERR_PARAM, "not a payload buffer of this link")
-        r = give(self._shm, self._rq, self._state, self._descs, self._lock, b, _B_HELD)
+        r = give(self._shm, self._ctx, self._lock, RX, b, _B_HELD)
         if r == _GONE:
-            raise _restarted(self)
+            raise self._restarted()
         if r < 0:
             raise RPMsgError(ERR_PARAM, "buffer is not held: released twice, or never received")
         if r and self._consumed_notify:
             self._notify(self._rvec)
+
+    # -- master restart (remote side) ------------------------------------------
+    #
+    # RPMsg-Lite has no restart support (spec pitfall 9, issue #11). When the
+    # master formats the rings again while this remote keeps running, two
+    # signs give it away without any field RPMsg-Lite does not have:
+    #   * a ring index this side alone writes (used.idx of both vrings)
+    #     changes under it, or the master's avail.idx leaves its 0..N window:
+    #     vring reports RESTART and the remote stops taking and giving
+    #     anything (the link is down) until...
+    #   * ...a vring-0 notification finds the image a fresh format leaves in
+    #     the remote-owned indices and the master's receive ring: vring 1
+    #     used.idx = N, vring 0 used.idx = 0 and avail.idx = N. With
+    #     consumed-buffer notifications off, vring-0 notifications are only
+    #     ever init kicks, so a remote whose state is not fresh resets on that
+    #     image even if no index of its own moved (it only held buffers).
+    # The reset zeroes the local indices, gives every buffer back to the new
+    # generation (held payloads and allocated TX buffers become invalid:
+    # releasing or sending them is ERR_PARAM) and drops queued messages.
+
+    def _restarted(self):
+        self._master_restarting()
+        return RPMsgError(NOT_READY, "the master restarted: this buffer belonged to the previous link")
+
+    def _master_restarting(self):
+        for q in (TX, RX):
+            self._ctx[q + vring.Q_PROD_STATE] = vring.PROD_FROZEN
+        self._up = False
+
+    def _fresh_image(self):
+        n = self.layout.count
+        shm = self._shm
+        v0 = self.layout.vrings[0]
+        v1 = self.layout.vrings[1]
+        return (
+            rings.read16(shm, v1.used + 2) == n
+            and rings.read16(shm, v0.used + 2) == 0
+            and rings.read16(shm, v0.avail + 2) == n
+        )
+
+    def _local_fresh(self):
+        ctx = self._ctx
+        if ctx[TX + vring.Q_CONS] or ctx[RX + vring.Q_CONS]:
+            return False
+        for b in range(self.layout.buffer_total):
+            if vring.owner(ctx, b) != _B_PEER:
+                return False
+        return True
+
+    def _master_kick(self):
+        ctx = self._ctx
+        frozen = ctx[RX + vring.Q_PROD_STATE] == vring.PROD_FROZEN
+        if not self._fresh_image():
+            if frozen:
+                self._up = False  # still formatting: wait for its init kick
+            return
+        if frozen or (not self._consumed_notify and not self._local_fresh()):
+            for q in (TX, RX):
+                ctx[q + vring.Q_CONS] = 0
+                ctx[q + vring.Q_PROD_STATE] = vring.PROD_UNKNOWN
+            first = ctx[vring.C_STATE] >> 2
+            for w in range(first, ctx[vring.C_DESCS] >> 2):
+                ctx[w] = 0  # every buffer B_PEER
+            if self._up or frozen and self._ever_up:
+                self.peer_restarts += 1  # not the first link-up on stale memory
+            for listener in self._restart_listeners:
+                listener()
+
+    def on_peer_restart(self, listener):
+        """Call listener() whenever this remote resets after a master
+        restart (e.g. a Queue dropping messages of the old generation)."""
+        self._restart_listeners.append(listener)
 
     # -- name service --------------------------------------------------------
 
@@ -551,24 +520,25 @@ class RPMsgLite:
     def free_tx_buffers(self):
         """TX buffers the peer has handed back and a send could take now
         (without raising or waiting)."""
-        return vring.pending(self._shm, self._tq)
+        return vring.pending(self._shm, self._ctx, TX)
 
     def stats(self):
         """Counters of what this side dropped or survived, for diagnostics."""
+        ctx = self._ctx
         out = {
             "unknown_dst": self.unknown_dst,
             "callback_errors": self.callback_errors,
             "peer_restarts": self.peer_restarts,
-            "rx_pending": vring.pending(self._shm, self._rq),
+            "rx_pending": vring.pending(self._shm, ctx, RX),
         }
-        for prefix, q in (("rx_", self._rq), ("tx_", self._tq)):
+        for prefix, q in (("rx_", RX), ("tx_", TX)):
             bad = 0
             for name, word in _DROP_COUNTERS:
-                out[prefix + name] = q[word]
+                out[prefix + name] = ctx[q + word]
                 if word != vring.Q_JUMP:
-                    bad += q[word]
+                    bad += ctx[q + word]
             out[prefix + "bad_entries"] = bad  # every entry dropped, any reason
-            out[prefix + "own_index_repaired"] = q[vring.Q_OWN_REPAIRED]
+            out[prefix + "own_index_repaired"] = ctx[q + vring.Q_OWN_REPAIRED]
         return out
 
     def __repr__(self):

@@ -1,7 +1,7 @@
 """Holding received buffers (RL_HOLD) and giving them back (spec 7.4, 7.5)."""
 
 from rpmsg_lite import RPMsgError, ERR_PARAM, ERR_NO_MEM, DONT_BLOCK, HOLD
-from rpmsg_lite.vring import read16
+from rpmsg_lite.rings import read16
 from linkpair import Pair, Inbox, pattern
 from support import raises
 

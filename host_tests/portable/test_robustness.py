@@ -17,7 +17,7 @@ from rpmsg_lite import (
     DONT_BLOCK,
     HOLD,
 )
-from rpmsg_lite.vring import read16, read32
+from rpmsg_lite.rings import read16, read32
 from linkpair import Pair, Inbox, small_config
 from support import raises, IS_MICROPYTHON
 import fuzzer

@@ -14,7 +14,7 @@ from rpmsg_lite import (
     BLOCK,
     HOLD,
 )
-from rpmsg_lite.vring import read16
+from rpmsg_lite.rings import read16
 from linkpair import Pair, Inbox, pattern, small_config
 from support import raises
 
