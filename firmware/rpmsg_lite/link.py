@@ -127,6 +127,10 @@ class RPMsgLite:
         self._views = PayloadViews(
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
         )
+        self._views.share(ctx, ctx[vring.C_VIEWS], vring.C_LENW, vring.C_ADDR_SHIFT)
+        # With the views resized by take(), a delivery just picks the view.
+        self._view_list = self._views.full
+        self._views_sized = ctx[vring.C_LENW] != 0
         self._epts = {}
         self._alive = True
         self.unknown_dst = 0  # messages released because no endpoint had their dst
@@ -215,7 +219,9 @@ class RPMsgLite:
         for ept in self._epts.values():
             ept.link = None
         self._epts = {}
+        self._ctx[vring.C_LENW] = 0  # never write to a view that is gone
         self._views.release()  # drop exported views so an mmap can be closed
+        self._view_list = []
 
     def __enter__(self):
         return self
@@ -304,7 +310,12 @@ class RPMsgLite:
         n = len(data)
         if n > self._payload:
             raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (n, self._payload))
-        self._sender(ept, timeout_ms)
+        try:
+            ours = ept.link is self
+        except AttributeError:
+            ours = False
+        if not ours or not self._up or (timeout_ms != 0 and timeout_ms is not BLOCK):
+            self._sender(ept, timeout_ms)  # raises, or checks the timeout value
         r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, n)
         while r < 0:
             if r == _GONE:
@@ -379,7 +390,8 @@ class RPMsgLite:
         ctx = self._ctx
         lock = self._lock
         epts = self._epts
-        views = self._views
+        views = self._view_list
+        sized = self._views_sized
         freed = 0
         while True:
             b = take(shm, ctx, lock, RX, _B_HELD)
@@ -396,7 +408,11 @@ class RPMsgLite:
                 r = 0
             else:
                 try:
-                    r = ept.callback(views.sized(b, ctx[_C_LEN]), ctx[_C_SRC])
+                    if sized:
+                        payload = views[b]
+                    else:
+                        payload = views[b][: ctx[_C_LEN]]
+                    r = ept.callback(payload, ctx[_C_SRC])
                 except Exception as e:
                     self.callback_errors += 1
                     self.last_callback_error = e

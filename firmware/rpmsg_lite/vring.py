@@ -60,7 +60,14 @@ C_DST = const(37)
 C_LEN = const(38)
 C_STATE = const(39)  # byte offset in ctx of the ownership table (1 byte per buffer)
 C_DESCS = const(40)  # byte offset in ctx of the descriptor table (u16 per buffer)
-C_WORDS = const(41)
+# Payload views (views.py): when C_LENW is not 0, take() sets the length of
+# buffer b's view itself, at word C_LENW - 1 of the view object, whose
+# address is words C_VIEWS + 2b (low) and + 2b + 1 (high, shifted by
+# C_ADDR_SHIFT: 32 on 64-bit hosts, 0 where addresses are 32 bits).
+C_VIEWS = const(41)  # word index of the view address table
+C_LENW = const(42)
+C_ADDR_SHIFT = const(43)
+C_WORDS = const(44)
 
 PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
 PROD_VALID = const(1)
@@ -91,9 +98,11 @@ def new_ctx(buffers):
     from array import array
 
     state_words = (buffers + 3) >> 2
-    ctx = array("I", [0] * (C_WORDS + state_words + ((2 * buffers + 3) >> 2)))
+    desc_words = (2 * buffers + 3) >> 2
+    ctx = array("I", [0] * (C_WORDS + state_words + desc_words + 2 * buffers))
     ctx[C_STATE] = 4 * C_WORDS
     ctx[C_DESCS] = 4 * (C_WORDS + state_words)
+    ctx[C_VIEWS] = C_WORDS + state_words + desc_words
     return ctx
 
 
@@ -194,6 +203,10 @@ def take(shm, ctx, lock, q: int, mark: int) -> int:
                 c[C_DST] = s32[(h + 4) >> 2]
                 n = s16[(h + 12) >> 1]
                 c[C_LEN] = n
+                lenw = c[C_LENW]
+                if lenw and n <= limit - _HEADER:
+                    v = c[C_VIEWS] + 2 * result
+                    ptr32(c[v] | (c[v + 1] << c[C_ADDR_SHIFT]))[lenw - 1] = n
                 if n > limit - _HEADER:
                     # Linux's rule too: len <= buffer length - 16. Give the
                     # buffer straight back so the peer does not lose it.
