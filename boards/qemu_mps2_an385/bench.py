@@ -1,0 +1,191 @@
+# Instruction counts of the hot paths on the emulated Cortex-M3, sent to the
+# board by tools/qemu_bench.py (python3 tools/qemu.py bench).
+#
+# QEMU runs with -icount shift=0: one guest instruction per virtual
+# nanosecond. The CMSDK APB TIMER0 of the MPS2 board (base 0x40000000: CTRL
+# +0, VALUE +4, RELOAD +8) counts down at 25 MHz, so one tick is 40
+# instructions (mcu_emulation.md). Each figure is the cost of one operation,
+# averaged over ROUNDS runs after a warm-up, minus the same loop calling an
+# empty step. Prints one JSON line.
+
+import gc
+import json
+import micropython
+
+from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK
+from rpmsg_lite import vring
+from rl_loopback import Loopback
+
+ROUNDS = 50
+_INSTRUCTIONS_PER_TICK = 40
+
+
+@micropython.viper
+def _restart():
+    t = ptr32(0x40000000)
+    t[0] = 0  # stop
+    t[2] = -1  # RELOAD
+    t[1] = -1  # VALUE
+    t[0] = 1  # enable
+
+
+@micropython.viper
+def _ticks() -> int:
+    return int(uint(0xFFFFFFFF) - uint(ptr32(0x40000004)[0]))
+
+
+def _loop(step, rig, n):
+    _restart()
+    for i in range(n):
+        step(rig, i)
+    return _ticks()
+
+
+def measure(step, rig, n=ROUNDS):
+    """Instructions per call of step(rig, i), the loop's own cost removed."""
+    step(rig, 0)
+    gc.collect()
+    base = _loop(_empty, rig, n)
+    gc.collect()
+    ticks = _loop(step, rig, n)
+    return (ticks - base) * _INSTRUCTIONS_PER_TICK // n
+
+
+def _empty(rig, i):
+    pass
+
+
+def _release(payload, src):
+    return 0
+
+
+class Rig:
+    def __init__(self, count=4, payload=496):
+        self.cfg = Config(buffer_count=count, payload_size=payload)
+        self.shm = bytearray(self.cfg.shm_size)
+        self.loop = Loopback()
+        self.master = RPMsgLite.master(self.shm, self.loop.master, self.cfg)
+        self.remote = RPMsgLite.remote(self.shm, self.loop.remote, self.cfg)
+        self.loop.deliver()
+        self.src = self.master.create_ept(30, _release)
+        self.q = Queue(self.remote)
+        self.remote.create_ept(40, _release)
+        self.remote.create_ept(41, self.q)
+        self.deliver = self.loop.remote.deliver
+        self.data64 = bytes(64)
+        self.data496 = bytes(496)
+        self.buf = bytearray(496)
+
+
+def _copy64(rig, i):
+    rig.master.send(rig.src, 40, rig.data64, DONT_BLOCK)
+    rig.deliver()
+
+
+def _copy496(rig, i):
+    rig.master.send(rig.src, 40, rig.data496, DONT_BLOCK)
+    rig.deliver()
+
+
+def _send64(rig, i):
+    rig.master.send(rig.src, 40, rig.data64, DONT_BLOCK)
+
+
+def _deliver_only(rig, i):
+    rig.deliver()
+
+
+def _zero_copy(rig, i):
+    buf = rig.master.alloc_tx_buffer(DONT_BLOCK)
+    buf[0] = i
+    rig.master.send_nocopy(rig.src, 40, buf, 64)
+    rig.deliver()
+
+
+def _queue_recv_into(rig, i):
+    rig.master.send(rig.src, 41, rig.data64, DONT_BLOCK)
+    rig.deliver()
+    rig.q.recv_into(rig.buf, DONT_BLOCK)
+
+
+def _queue_recv_view(rig, i):
+    rig.master.send(rig.src, 41, rig.data64, DONT_BLOCK)
+    rig.deliver()
+    rig.q.nocopy_free(rig.q.recv_view(DONT_BLOCK))
+
+
+class RingRig:
+    """256 buffers per direction: the remote can take every entry of vring
+    0's avail ring in a row, then give them all back."""
+
+    def __init__(self):
+        r = Rig(count=256, payload=16)
+        self.link = r.remote
+        self.shm = r.remote._shm
+        self.ctx = r.remote._ctx
+
+
+_take = vring.take
+_give = vring.give
+
+
+def _pop(rig, i):
+    _take(rig.shm, rig.ctx, None, 0, 2)  # TX queue, mark B_TX
+
+
+def _push(rig, i):
+    _give(rig.shm, rig.ctx, None, 0, i, 2)
+
+
+def _two_loads(rig, i):
+    rig.shm
+    rig.ctx
+
+
+def run():
+    out = {}
+    rig = Rig()
+    out["copy_send_and_callback_64"] = measure(_copy64, rig)
+    out["copy_send_and_callback_496"] = measure(_copy496, rig)
+    out["zero_copy_send_and_callback_64"] = measure(_zero_copy, rig)
+    out["queue_send_and_recv_into_64"] = measure(_queue_recv_into, rig)
+    out["queue_send_and_recv_view_64"] = measure(_queue_recv_view, rig)
+    # The send half alone: the remote takes what was sent between rounds.
+    n = rig.cfg.buffer_count
+    send = 0
+    for _ in range(4):
+        send += measure(_send64, rig, n - 1)  # plus its warm-up call: n sends
+        rig.deliver()
+    out["copy_send_only_64"] = send // 4
+    out["deliver_only_empty"] = measure(_deliver_only, rig)
+    # Ring operations: 256 pops in a row, then the 256 pushes that return
+    # them (buffers 256..511 are vring 0's, the remote's TX side).
+    # Each figure includes the call from Python (what the stack pays too).
+    ring = RingRig()
+    loads = measure(_two_loads, ring, 256)
+    gc.collect()
+    base = _loop(_empty, ring, 256)
+    pops = _loop(_pop, ring, 256)
+    out["ring_pop"] = (pops - base) * _INSTRUCTIONS_PER_TICK // 256 - loads
+    base = _loop(_empty, ring, 256)
+    pushes = _loop(_push, ring, 256)
+    out["ring_push"] = (pushes - base) * _INSTRUCTIONS_PER_TICK // 256 - loads
+    assert ring.link.free_tx_buffers() == 0  # all 256 taken and given back once
+    # Heap of one initialised link with one endpoint, shared memory excluded
+    # (every link measured stays alive, so nothing is freed in between).
+    links = []
+    for count in (2, 16):
+        cfg = Config(buffer_count=count)
+        shm = bytearray(cfg.shm_size)
+        loop = Loopback()
+        gc.collect()
+        free = gc.mem_free()
+        link = RPMsgLite.master(shm, loop.master, cfg)
+        link.create_ept(30, _release)
+        gc.collect()
+        out["heap_link_n%d" % count] = free - gc.mem_free()
+        links.append((shm, loop, link))
+    print(json.dumps(out))
+
+
+run()
