@@ -21,7 +21,14 @@ CORE = sorted(
     "lib/rpmsg_lite/" + n for n in os.listdir(os.path.join(REPO, "firmware", "rpmsg_lite")) if n.endswith(".py")
 ) + ["lib/rl_env.py"]
 # Modules with @micropython.viper (or asm_thumb) code, whose .mpy is arch specific.
-NATIVE = {"lib/rpmsg_lite/vring.py", "lib/rpmsg_lite/views.py", "lib/rl_regs.py", "lib/rl_imxrt1170_barrier.py"}
+NATIVE = {
+    "lib/rpmsg_lite/vring.py",
+    "lib/rpmsg_lite/views.py",
+    "lib/rl_regs.py",
+    "lib/rl_imxrt1170_barrier.py",
+    "lib/rl_rp2040_dual.py",
+    "lib/rl_rp2040_sev.py",
+}
 
 
 def test_package_json_is_current():

@@ -78,7 +78,8 @@ def start(image=CM4_IMAGE, timeout_ms=5000):
 
 def ping(count=100, timeout_ms=1000):
     """The NXP pingpong: send a 32-bit counter, the CM4 sends it back
-    incremented; returns the last value received."""
+    incremented; returns the last value received. The SDK's remote stops
+    answering (and deinitialises) once its counter passes 100."""
     s = session()
     buf = bytearray(4)
     ept = s.link.endpoint(LOCAL_EPT)

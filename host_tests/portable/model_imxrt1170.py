@@ -610,18 +610,21 @@ class _Replier:
 
 
 class PingPongApp(_Replier):
-    """Stand-in for the SDK pingpong remote application: the first message
-    is the master's hello (kept, not answered); each later 4-byte message is
-    a little-endian counter sent back incremented to its sender."""
+    """Stand-in for the SDK's rpmsg_lite_pingpong remote (evkmimxrt1170
+    multicore_examples/rpmsg_lite_pingpong_rtos/cm4/main_remote.c): every
+    4-byte message is a little-endian counter, sent back incremented to its
+    sender. That example waits for a "hello" message first only when built
+    with RPMSG_LITE_MASTER_IS_LINUX; expect_hello=True models that build."""
 
-    def __init__(self):
+    def __init__(self, expect_hello=False):
         _Replier.__init__(self)
+        self.expect_hello = expect_hello
         self.hello = None
 
     def __call__(self, payload, src):
         data = bytes(payload)
         self.received.append((data, src))
-        if self.hello is None:
+        if self.expect_hello and self.hello is None:
             self.hello = (data, src)
         elif len(data) == 4:
             value = (int.from_bytes(data, "little") + 1) & 0xFFFFFFFF

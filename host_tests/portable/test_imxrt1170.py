@@ -390,10 +390,7 @@ def test_link_up_and_name_service_in_both_modes():
 def test_pingpong_like_the_nxp_example_in_both_modes():
     for mode in MODES:
         soc, port, link, ept, inbox = _ready(mode)
-        link.send(ept, 30, b"hello world!")
-        _run(soc, port)
-        assert soc.cm4.app.hello == (b"hello world!", 40)
-        value = 0
+        value = 0  # no hello first: the CM7-master build of the example starts with the counter
         for _ in range(20):
             link.send(ept, 30, value.to_bytes(4, "little"))
             _run(soc, port, 4)
