@@ -78,3 +78,31 @@ def idle(platform, ms):
         sleep_ms(ms)
     else:
         wait(ms)
+
+
+def poll(port, ms):
+    """The wait(ms) of a platform that can only poll its doorbell: call
+    port.service() until it delivers something or ms pass, port._idle()
+    between tries. (Called with the port rather than its bound methods,
+    which would be allocated on every wait.)"""
+    start = ticks_ms()
+    while not port.service():
+        if ticks_diff(ticks_ms(), start) >= ms:
+            return
+        port._idle()
+
+
+class PolledPort:
+    """Base of the platform ports that poll their doorbell (MCU ports:
+    Python cannot attach a handler to the IPC interrupt). A subclass sets
+    ``config`` and ``_idle`` and implements ``service()``."""
+
+    config = None  # the rpmsg_lite Config of the port's links
+
+    def shmem_config(self, link_id):
+        return self.config
+
+    def wait(self, ms):
+        """Poll for doorbells for up to ms (returns after the first round
+        that delivered something)."""
+        poll(self, ms)

@@ -185,7 +185,7 @@ def shared_region(config, base=SHM_BASE):
     return uctypes.bytearray_at(base, config.shm_size)
 
 
-class IMXRT1170:
+class IMXRT1170(rl_env.PolledPort):
     """The platform object of the CM7 side (RPMsgLite's platform protocol:
     notify, attach, detach, wait, shmem_config).
 
@@ -324,17 +324,6 @@ class IMXRT1170:
         if self._links.get(link.link_id) is link:
             del self._links[link.link_id]
         self._update_watch()
-
-    def shmem_config(self, link_id):
-        return self.config
-
-    def wait(self, ms):
-        """Poll for doorbells for up to ms (returns at the first one)."""
-        start = ticks_ms()
-        while not self.service():
-            if ticks_diff(ticks_ms(), start) >= ms:
-                return
-            self._idle()
 
     # -- receiving -------------------------------------------------------------
 

@@ -46,7 +46,7 @@ _WRAP = const(0x3FFFFFFF)
 _BITS = const(8)
 
 
-class BellMailbox:
+class BellMailbox(rl_env.PolledPort):
     """The MicroPython core's platform object (notify, attach, detach,
     wait, shmem_config) over the RP2350 SIO doorbells.
 
@@ -93,17 +93,6 @@ class BellMailbox:
         if self._links.get(link.link_id) is link:
             del self._links[link.link_id]
             self._attached &= ~(3 << (2 * link.link_id))
-
-    def shmem_config(self, link_id):
-        return self.config
-
-    def wait(self, ms):
-        """Poll for doorbells for up to ms."""
-        start = ticks_ms()
-        while not self.service():
-            if ticks_diff(ticks_ms(), start) >= ms:
-                return
-            self._idle()
 
     def service(self):
         """Deliver the rung doorbells of attached links. Allocation-free."""

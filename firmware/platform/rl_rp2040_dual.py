@@ -188,14 +188,7 @@ class CoreSide:
     def shmem_config(self, link_id):
         return self.dual.config
 
-    def wait(self, ms):
-        """Poll for doorbells for up to ms (returns after the first round
-        that delivered something)."""
-        start = ticks_ms()
-        while not self.service():
-            if ticks_diff(ticks_ms(), start) >= ms:
-                return
-            self._idle()
+    wait = rl_env.PolledPort.wait
 
     def service(self):
         """Deliver every notification the other core has sent, without

@@ -171,7 +171,7 @@ def launch_core1(regs, entry, sp, vtor, timeout_ms=1000, sev=None, idle=None):
 # -- the mailbox ---------------------------------------------------------------------
 
 
-class FifoMailbox:
+class FifoMailbox(rl_env.PolledPort):
     """The platform object of the MicroPython core (core 0) when core 1 runs
     other firmware: RPMsgLite's platform protocol (notify, attach, detach,
     wait, shmem_config) over the SIO FIFOs.
@@ -254,18 +254,6 @@ class FifoMailbox:
     def detach(self, link):
         if self._links.get(link.link_id) is link:
             del self._links[link.link_id]
-
-    def shmem_config(self, link_id):
-        return self.config
-
-    def wait(self, ms):
-        """Poll for doorbells for up to ms (returns after the first round
-        that delivered something)."""
-        start = ticks_ms()
-        while not self.service():
-            if ticks_diff(ticks_ms(), start) >= ms:
-                return
-            self._idle()
 
     def service(self):
         """Deliver every doorbell waiting in the RX FIFO, write out the

@@ -296,46 +296,42 @@ def give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
 
 @micropython.viper
 def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
-    """A copy send in one call: take a TX buffer, write the header (src,
-    dst, len, flags 0; reserved is left as it is, as RPMsgLite's send does:
-    spec 3, pitfall 6), copy the payload, publish. Returns give()'s result,
-    or EMPTY / JUMP / RESTART when no buffer could be taken."""
+    """A copy send in one call from Python: take a TX buffer, copy the
+    payload, publish it. Returns give()'s result, or EMPTY / JUMP / RESTART
+    when no buffer could be taken."""
     b = int(take(shm, ctx, lock, TX, B_TX))
     while b == BAD:
         b = int(take(shm, ctx, lock, TX, B_TX))
     if b < 0:
         return b
+    # memcpy into the payload: words when the source is word aligned (the
+    # destination always is), bytes otherwise (Cortex-M0+ faults on
+    # unaligned word access).
     c = ptr32(ctx)
     s8 = ptr8(shm)
-    h = c[C_BUF_OFF] + b * c[C_BUF_SIZE]
-    s32 = ptr32(s8)
-    s32[h >> 2] = src
-    s32[(h + 4) >> 2] = dst
-    s16 = ptr16(s8)
-    s16[(h + 12) >> 1] = n
-    s16[(h + 14) >> 1] = 0
-    # memcpy: words when the source is word aligned (the destination always
-    # is), bytes otherwise (Cortex-M0+ faults on unaligned word access).
+    h = c[C_BUF_OFF] + b * c[C_BUF_SIZE] + _HEADER
     d8 = ptr8(data)
     i = 0
     if (int(d8) & 3) == 0:
+        s32 = ptr32(s8)
         d32 = ptr32(d8)
-        w = (h + _HEADER) >> 2
+        w = h >> 2
         words = n >> 2
         while i < words:
             s32[w + i] = d32[i]
             i += 1
         i = words << 2
-    h += _HEADER
     while i < n:
         s8[h + i] = d8[i]
         i += 1
-    return int(give(shm, ctx, lock, TX, b, B_TX))
+    return int(publish(shm, ctx, lock, b, src, dst, n))
 
 
 @micropython.viper
 def publish(shm, ctx, lock, b: int, src: int, dst: int, n: int) -> int:
-    """Zero-copy send of buffer b (in state B_TX): header, then give()."""
+    """Send buffer b (in state B_TX): the header (src, dst, len, flags 0;
+    reserved is left as it is, as RPMsg-Lite's send does: spec 3, pitfall
+    6), then give()."""
     c8 = ptr8(ctx)
     c = ptr32(c8)
     if c8[c[C_STATE] + b] != B_TX:
