@@ -7,6 +7,17 @@
 # receive), rx_queue, nameservice, endpoint, errors, views. The environment
 # layer (rl_env) and platform ports (rl_*) live beside this package.
 
+try:
+    import rl_env  # the environment layer, deployed beside this package
+except ImportError:
+    # From the source tree with only firmware/ on the path (e.g. `mpremote
+    # mount firmware`): the layer is in firmware/environment.
+    import sys
+
+    _parts = __file__.rsplit("/", 2)
+    sys.path.append((_parts[0] if len(_parts) == 3 else ".") + "/environment")
+    import rl_env  # noqa: F401
+
 from .errors import (
     RPMsgError,
     error_name,
