@@ -34,6 +34,21 @@ def _start(interpreter, script, args, **kw):
     return hostcores.Core(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
 
 
+def _host_master(wd, count):
+    """A master link on the host port in wd, laid out as boards/host would
+    with --count; returns (board options, config, port, link)."""
+    _need("micropython")
+    hostcores.use_firmware()
+    import board
+    from rpmsg_lite import RPMsgLite
+    from rl_host import HostPort
+
+    opts = board.parse(["--count", str(count)])[1]
+    cfg = board.config(opts)
+    port = HostPort.master(wd.shm, cfg.shm_size)
+    return opts, cfg, port, RPMsgLite.master(port.shm, port, cfg)
+
+
 def _result(core, timeout):
     out, err = core.proc.communicate(timeout=timeout)
     assert core.proc.returncode == 0, "core failed:\n" + out.decode() + err.decode()
@@ -89,18 +104,10 @@ def test_demo_reports_every_echo_checked():
 
 
 def test_a_dead_remote_does_not_hang_the_master():
-    _need("micropython")
-    hostcores.use_firmware()
-    import board
-    from rpmsg_lite import RPMsgLite, RPMsgError, ERR_NO_MEM, ADDR_ANY
-
-    from rl_host import HostPort
-
-    opts = board.parse(["--count", "2"])[1]
-    cfg = board.config(opts)
     with hostcores.Workdir() as wd:
-        port = HostPort.master(wd.shm, cfg.shm_size)
-        link = RPMsgLite.master(port.shm, port, cfg)
+        port, link = _host_master(wd, 2)[2:]
+        from rpmsg_lite import RPMsgError, ERR_NO_MEM, ADDR_ANY
+
         ept = link.create_ept(ADDR_ANY, lambda payload, src: None)
         core = _start("micropython", hostcores.REMOTE_MAIN, [wd.shm, "--count", "2"])
         deadline = time.monotonic() + 20
@@ -126,18 +133,11 @@ def test_doorbell_thread_hands_held_buffers_to_the_main_thread():
     # buffer); the main thread sends and releases those buffers concurrently,
     # with up to 8 echoes in flight. Every echo must come back intact, in
     # order, and every buffer must return to the peer.
-    _need("micropython")
-    hostcores.use_firmware()
-    import board
-    from rpmsg_lite import RPMsgLite, Queue, ADDR_ANY, DONT_BLOCK
-
-    from rl_host import HostPort
-
-    opts = board.parse(["--count", "8"])[1]
-    cfg = board.config(opts)
     with hostcores.Workdir() as wd:
-        port = HostPort.master(wd.shm, cfg.shm_size)
-        link = RPMsgLite.master(port.shm, port, cfg)
+        opts, cfg, port, link = _host_master(wd, 8)
+        import board
+        from rpmsg_lite import Queue, ADDR_ANY, DONT_BLOCK
+
         q = Queue(link)
         ept = link.create_ept(ADDR_ANY, q)
         port.start_doorbell_thread(period_ms=5)

@@ -56,14 +56,7 @@ class BellMailbox(rl_env.PolledPort):
     """
 
     def __init__(self, config=None, regs=None, idle=None):
-        if regs is None:
-            import rl_regs
-
-            regs = rl_regs.HW
-        if config is None:
-            from rpmsg_lite.config import Config
-
-            config = Config()
+        config, regs = hw.port_defaults(config, regs)
         self.config = config
         self._regs = regs
         self._idle = idle if idle is not None else _pause

@@ -186,19 +186,12 @@ class FifoMailbox(rl_env.PolledPort):
     """
 
     def __init__(self, config=None, regs=None, idle=None, sev=None):
-        if regs is None:
-            if hw.is_rp2350():
-                # Its FIFO IRQ is 25 on both cores, not 15/16, and its PSM is
-                # elsewhere (pf 2.1): masking bit 15 would leave the lockout
-                # handler on. rl_rp2040_bell uses the RP2350's doorbells.
-                raise NotImplementedError("rl_rp2040_fifo knows the RP2040 only; on an RP2350 see rl_rp2040_bell")
-            import rl_regs
-
-            regs = rl_regs.HW
-        if config is None:
-            from rpmsg_lite.config import Config
-
-            config = Config()
+        if regs is None and hw.is_rp2350():
+            # Its FIFO IRQ is 25 on both cores, not 15/16, and its PSM is
+            # elsewhere (pf 2.1): masking bit 15 would leave the lockout
+            # handler on. rl_rp2040_bell uses the RP2350's doorbells.
+            raise NotImplementedError("rl_rp2040_fifo knows the RP2040 only; on an RP2350 see rl_rp2040_bell")
+        config, regs = hw.port_defaults(config, regs)
         self.config = config
         self._regs = regs
         self._idle = idle if idle is not None else _pause

@@ -88,6 +88,20 @@ def is_rp2350():
     return "RP2350" in getattr(sys.implementation, "_machine", "")
 
 
+def port_defaults(config, regs):
+    """(config, regs) with None replaced by what a port on the chip uses:
+    the default Config and the real registers (rl_regs.HW)."""
+    if regs is None:
+        import rl_regs
+
+        regs = rl_regs.HW
+    if config is None:
+        from rpmsg_lite.config import Config
+
+        config = Config()
+    return config, regs
+
+
 # -- memory (pf 2.4) -------------------------------------------------------------
 
 
