@@ -48,6 +48,20 @@ class Inbox:
         return self.result
 
 
+class Counter:
+    """An endpoint callback that counts messages and bytes without
+    allocating (for heap-lock tests)."""
+
+    def __init__(self):
+        self.count = 0
+        self.total = 0
+
+    def __call__(self, payload, src):
+        self.count += 1
+        self.total += len(payload)
+        return RELEASE
+
+
 def pattern(n, seed=0):
     """n bytes of a recognisable pattern."""
     return bytes([(seed + 7 * i) & 0xFF for i in range(n)])

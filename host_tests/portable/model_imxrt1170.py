@@ -33,6 +33,7 @@ SimulatedCM4.service_mu and its notify) allocate nothing.
 """
 
 from regbus import Bus
+from linkpair import Counter
 from rpmsg_lite import RPMsgLite, Config, RPMsgError, RELEASE, NS_CREATE
 
 # Addresses (platforms.md 3.2-3.4). The clock gate address is unverified.
@@ -642,17 +643,8 @@ class EchoApp(_Replier):
         return RELEASE
 
 
-class CountingApp:
+class CountingApp(Counter):
     """Counts messages and bytes without allocating (heap-lock tests)."""
-
-    def __init__(self):
-        self.count = 0
-        self.total = 0
-
-    def __call__(self, payload, src):
-        self.count += 1
-        self.total += len(payload)
-        return RELEASE
 
     def step(self, cm4):
         pass

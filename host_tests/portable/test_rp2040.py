@@ -31,7 +31,7 @@ from model_rp2040 import (
     WOF,
     ROE,
 )
-from linkpair import Inbox, pattern
+from linkpair import Counter, Inbox, pattern
 from support import IS_MICROPYTHON, raises, skip
 
 ENTRY = 0x20010001  # Thumb bit set
@@ -866,17 +866,6 @@ class _Rig:
             setattr(self, key, parts[key])
 
 
-class _Count:
-    def __init__(self):
-        self.count = 0
-        self.total = 0
-
-    def __call__(self, payload, src):
-        self.count += 1
-        self.total += len(payload)
-        return 0
-
-
 def _locked(step, rig):
     step(rig, 0)  # warm-up
     micropython.heap_lock()
@@ -902,7 +891,7 @@ def test_mailbox_notify_and_polling_allocate_nothing():
     chip, fw, box, shm = _booted()
     chip.core0.trace = None
     link = box.master(shm)
-    back = _Count()
+    back = Counter()
     ept = link.create_ept(40, back)
     _run(fw, box)
     rig = _Rig(link=link, ept=ept, fw=fw, box=box, data=bytes(range(64)))
@@ -932,7 +921,7 @@ def test_dual_notify_service_and_pio_doorbell_allocate_nothing():
 
     echo.ept = remote.create_ept(30, on_message)
     master = dual.core0.master()
-    back = _Count()
+    back = Counter()
     m_ept = master.create_ept(40, back)
     dual.core1.service()
     rig = _Rig(
