@@ -25,6 +25,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
 import hostcores  # noqa: E402
 
 sys.path.insert(0, hostcores.HOST_BOARD)
@@ -66,27 +67,57 @@ def run_one(master, remote, mode, zero_copy, opts, peer_cmd):
         return results
 
 
+PAIRS = ("mp-mp", "cpy-cpy", "cpy-mp", "mp-cpy")
+MODES = ("pingpong", "stream")
+
+
+def parse_args(argv):
+    parser = cli.Parser("tools/bench.py", __doc__.split("\n\n", 2)[2])
+    parser.add_argument("--pairs", type=cli.choice_list(PAIRS), default=list(PAIRS),
+                        help="master-remote interpreters, comma-separated (default: all)")
+    parser.add_argument("--modes", type=cli.choice_list(MODES), default=list(MODES),
+                        help="pingpong, stream or both (default)")
+    parser.add_argument("--window", type=cli.int_range(1), default=8, metavar="W",
+                        help="messages in flight when streaming (1..--count, default 8)")
+    parser.add_argument("--sizes", type=cli.int_list(1), default=[16, 64, 256, 496],
+                        help="payload sizes; those above --payload are skipped")
+    parser.add_argument("--messages", type=cli.int_range(1), default=2000, metavar="N",
+                        help="timed messages per size (default 2000)")
+    copy = parser.add_mutually_exclusive_group()
+    copy.add_argument("--copy", action="store_true", help="copy send/receive only")
+    copy.add_argument("--zero-copy", action="store_true", help="zero-copy only")
+    parser.add_argument("--peer", metavar="CMD", help="external echo peer; {shm} is the shared file")
+    parser.add_argument("--out", metavar="FILE", help="also write all records as JSON")
+    cli.add_layout(parser)
+    args = parser.parse_args(argv)
+    opts, cfg = cli.layout(parser, args)
+    if args.window > cfg.buffer_count:
+        parser.error("argument --window: must be at most --count (%d), got %d" % (cfg.buffer_count, args.window))
+    if not [s for s in args.sizes if s <= cfg.payload_size]:
+        parser.error("argument --sizes: every size exceeds the payload size %d" % cfg.payload_size)
+    if args.peer is not None and "{shm}" not in args.peer:
+        parser.error("argument --peer: CMD must contain {shm} (the shared file's path)")
+    opts["window"] = str(args.window)
+    opts["sizes"] = ",".join(str(s) for s in args.sizes)
+    opts["messages"] = str(args.messages)
+    return args, opts
+
+
 def main(argv):
-    _, opts = board.parse(
-        argv, extra=("--pairs", "--modes", "--window", "--sizes", "--messages", "--peer", "--out")
-    )
-    opts.setdefault("window", "8")
-    opts.setdefault("sizes", "16,64,256,496")
-    opts.setdefault("messages", "2000")
-    pairs = [p.split("-") for p in opts.get("pairs", "mp-mp,cpy-cpy,cpy-mp,mp-cpy").split(",")]
-    modes = opts.get("modes", "pingpong,stream").split(",")
+    args, opts = parse_args(argv)
+    pairs = [p.split("-") for p in args.pairs]
+    modes = args.modes
     copies = [False, True]
-    if opts.get("copy"):
+    if args.copy:
         copies = [False]
-    if opts.get("zero_copy"):
+    if args.zero_copy:
         copies = [True]
-    peer = opts.get("peer")
+    peer = args.peer
     if peer:  # one run per master interpreter against the external peer
         pairs = [[p[0], None] for p in pairs]
         pairs = [p for i, p in enumerate(pairs) if p not in pairs[:i]]
     if any(NAMES.get(x) == "micropython" for p in pairs for x in p) and hostcores.find_micropython() is None:
-        print("bench: MicroPython not found (run tools/setup.sh)", file=sys.stderr)
-        return 1
+        raise cli.UserError("MicroPython not found (run tools/setup.sh)")
     records = []
     for master, remote in pairs:
         for mode in modes:
@@ -94,8 +125,8 @@ def main(argv):
                 for rec in run_one(NAMES[master], NAMES.get(remote), mode, zero_copy, opts, peer):
                     print(json.dumps(rec), flush=True)
                     records.append(rec)
-    if opts.get("out"):
-        with open(opts["out"], "w") as f:
+    if args.out:
+        with open(args.out, "w") as f:
             json.dump(records, f, indent=1)
     table(records)
     return 0
@@ -127,4 +158,4 @@ def table(records):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

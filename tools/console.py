@@ -25,6 +25,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
 import hostcores  # noqa: E402
 
 hostcores.use_firmware()
@@ -128,9 +129,20 @@ class Terminal:
         return 0
 
 
+def parse_args(argv):
+    parser = cli.Parser("tools/console", __doc__.split("\n\n", 1)[1])
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--attach", metavar="FILE", help="join the master core serving FILE, as its remote")
+    where.add_argument("--serve", metavar="FILE", help="run a master core on FILE to attach to")
+    cli.add_layout(parser)
+    args = parser.parse_args(argv)
+    opts, cfg = cli.layout(parser, args)
+    return args, opts, cfg
+
+
 def main(argv):
-    args, opts = board.parse(argv, extra=("--attach",))
-    cfg = board.config(opts)
+    args, opts, cfg = parse_args(argv)
+    opts["attach"] = args.attach
     core = None
     workdir = None
     if opts.get("attach"):
@@ -178,4 +190,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

@@ -17,6 +17,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
 import hostcores  # noqa: E402
 
 hostcores.use_firmware()
@@ -63,16 +64,36 @@ def wait_for(port, condition, timeout_s, core):
     return True
 
 
+def parse_args(argv):
+    parser = cli.Parser("tools/demo", __doc__.split("\n\nusage")[0])
+    parser.add_argument("--messages", type=cli.int_range(1), default=5000, metavar="N",
+                        help="echo round trips (default 5000)")
+    parser.add_argument("--remote", choices=("micropython", "cpython"),
+                        help="interpreter of the remote core (default: micropython if found)")
+    cli.add_layout(parser)
+    args = parser.parse_args(argv)
+    opts, cfg = cli.layout(parser, args)
+    if args.remote == "micropython" and hostcores.find_micropython() is None:
+        raise cli.UserError("MicroPython not found (run tools/setup.sh)")
+    return args, opts, cfg
+
+
 def main(argv):
-    args, opts = board.parse(argv, extra=("--messages", "--remote"))
-    messages = int(opts.get("messages", 5000))
-    interpreter = opts.get("remote")
+    args, opts, cfg = parse_args(argv)
+    messages = args.messages
+    interpreter = args.remote
     if interpreter is None:
         interpreter = "micropython" if hostcores.find_micropython() else "cpython"
         if interpreter == "cpython":
             print("MicroPython not found (tools/setup.sh builds it): the remote core runs on CPython instead")
-    cfg = board.config(opts)
     workdir = hostcores.Workdir("rpmsg-demo-")
+    try:
+        return run_demo(workdir, messages, interpreter, opts, cfg)
+    finally:
+        workdir.close()
+
+
+def run_demo(workdir, messages, interpreter, opts, cfg):
     log_path = os.path.join(workdir.path, "remote.log")
     port = HostPort.master(workdir.shm, cfg.shm_size)
     link = RPMsgLite.master(port.shm, port, cfg)
@@ -103,7 +124,6 @@ def main(argv):
         port.close()
         core.close()
         log.close()
-        workdir.close()
     return code
 
 
@@ -156,4 +176,4 @@ def ping_pong(link, port, echo_addr, messages, payload_size):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

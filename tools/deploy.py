@@ -22,6 +22,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIRMWARE = os.path.join(REPO, "firmware")
 BOARDS = os.path.join(REPO, "boards")
@@ -34,7 +37,7 @@ def boards():
 def load_board(name):
     path = os.path.join(BOARDS, name, "deploy.json")
     if not os.path.exists(path):
-        raise SystemExit("deploy: no board %r (one of: %s)" % (name, ", ".join(boards())))
+        raise cli.UserError("no board %r (one of: %s)" % (name, ", ".join(boards())))
     with open(path) as f:
         return json.load(f)
 
@@ -76,7 +79,7 @@ def mpy_cross():
     ):
         if candidate and os.path.exists(candidate):
             return candidate
-    raise SystemExit("deploy: mpy-cross not found (run tools/setup.sh)")
+    raise cli.UserError("mpy-cross not found (run tools/setup.sh)")
 
 
 def stage(board, out, compile_mpy=True):
@@ -114,10 +117,8 @@ def copy_to_board(out, placed, port):
 
 
 def main(argv):
-    import argparse
-
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("board", nargs="?")
+    ap = cli.Parser("tools/deploy.py", __doc__.split("\n\n", 1)[1])
+    ap.add_argument("board", nargs="?", help="one of: " + ", ".join(boards()))
     ap.add_argument("--port", default="auto", help="mpremote device (default: auto)")
     ap.add_argument("--out", help="staging folder (default: a temporary one)")
     ap.add_argument("--no-mpy", action="store_true", help="copy .py sources instead of .mpy")
@@ -125,6 +126,8 @@ def main(argv):
     ap.add_argument("--list", action="store_true", help="list the boards")
     ap.add_argument("--write-package-json", action="store_true", help="regenerate firmware/package.json")
     args = ap.parse_args(argv)
+    if args.board is not None and args.board not in boards():
+        ap.error("argument board: invalid choice: %r (choose from %s)" % (args.board, ", ".join(boards())))
     if args.write_package_json:
         with open(os.path.join(FIRMWARE, "package.json"), "w") as f:
             f.write(package_json())
@@ -135,16 +138,22 @@ def main(argv):
         return 0
     board = load_board(args.board)
     board["_name"] = args.board
-    out = args.out or tempfile.mkdtemp(prefix="rpmsg-deploy-")
+    if args.out:
+        return deploy(board, args, args.out)
+    with tempfile.TemporaryDirectory(prefix="rpmsg-deploy-") as out:
+        return deploy(board, args, out)
+
+
+def deploy(board, args, out):
     placed = stage(board, out, not args.no_mpy)
     for path in placed:
         print(path)
     if args.dry_run:
-        print("staged in %s (dry run)" % out)
+        print("staged in %s (dry run)" % out if args.out else "staged (dry run; --out DIR keeps the files)")
         return 0
     copy_to_board(out, placed, args.port)
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

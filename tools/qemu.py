@@ -24,6 +24,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BOARDS = ("qemu_mps2_an385", "qemu_microbit_m0")
 TOOLCHAIN = {"arm-none-eabi-gcc": "gcc-arm-none-eabi", "qemu-system-arm": "qemu-system-arm"}
@@ -163,11 +166,24 @@ def run(board):
     return 0
 
 
+def parse_args(argv):
+    parser = cli.Parser("tools/qemu.py", __doc__.split("\n\n", 1)[1])
+    parser.add_argument("command", choices=("build", "demo", "run", "bench"))
+    parser.add_argument("boards", nargs="*", metavar="BOARD", help=" or ".join(BOARDS))
+    args = parser.parse_args(argv)
+    for board in args.boards:
+        if board not in BOARDS:
+            parser.error("argument BOARD: invalid choice: %r (choose from %s)" % (board, ", ".join(BOARDS)))
+    if args.command in ("demo", "run") and len(args.boards) > 1:
+        parser.error("%s takes one BOARD" % args.command)
+    if args.command == "bench" and args.boards:
+        parser.error("bench takes no BOARD (it measures qemu_mps2_an385)")
+    return args
+
+
 def main(argv):
-    if not argv or argv[0] not in ("build", "demo", "run", "bench"):
-        print(__doc__)
-        return 2
-    command, boards = argv[0], argv[1:]
+    args = parse_args(argv)
+    command, boards = args.command, args.boards
     try:
         if command == "build":
             for board in boards or BOARDS:
@@ -185,4 +201,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)

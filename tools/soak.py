@@ -18,6 +18,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cli  # noqa: E402
 import hostcores  # noqa: E402
 
 sys.path.insert(0, hostcores.HOST_BOARD)
@@ -30,15 +31,28 @@ SOAK_CORE = os.path.join(hostcores.REPO, "tools", "cores", "soak_core.py")
 HEAP_SLACK = 4096
 
 
+def parse_args(argv):
+    parser = cli.Parser("tools/soak.py", __doc__.split("\n\n", 2)[2])
+    parser.add_argument("--messages", type=cli.int_range(1), default=5000000, metavar="N",
+                        help="messages per direction (default 5000000)")
+    parser.add_argument("--interpreter", choices=("micropython", "cpython"), default="micropython",
+                        help="interpreter of both cores (default micropython)")
+    parser.add_argument("--progress", type=cli.int_range(1), metavar="N",
+                        help="report every N messages received (default: a tenth)")
+    cli.add_layout(parser)
+    args = parser.parse_args(argv)
+    opts, _ = cli.layout(parser, args)
+    return args, opts
+
+
 def main(argv):
-    _, opts = board.parse(argv, extra=("--messages", "--interpreter", "--progress"))
-    messages = int(opts.get("messages", 5000000))
-    interpreter = opts.get("interpreter", "micropython")
-    progress = opts.get("progress", str(max(messages // 10, 1)))
+    args, opts = parse_args(argv)
+    messages = args.messages
+    interpreter = args.interpreter
+    progress = str(args.progress or max(messages // 10, 1))
     layout = board.layout_args(opts)
     if interpreter == "micropython" and hostcores.find_micropython() is None:
-        print("soak: MicroPython not found (run tools/setup.sh)", file=sys.stderr)
-        return 1
+        raise cli.UserError("MicroPython not found (run tools/setup.sh)")
     reports = []
     with hostcores.Workdir("rpmsg-soak-") as wd:
         cores = []
@@ -96,4 +110,4 @@ def main(argv):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    cli.run(main)
