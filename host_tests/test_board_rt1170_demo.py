@@ -24,7 +24,7 @@ def _demo():
 
 
 def test_demo_starts_the_cm4_and_plays_pingpong(tmp_path, monkeypatch):
-    soc = RT1170(mode="mcmgr", config=rt.shmem_config(2), app=PingPongApp())
+    soc = RT1170(mode="mcmgr", config=rt.sdk_config(2), app=PingPongApp())
     space = machine.AddressSpace()
     for base, size, device, name in soc.devices():
         space.map_device(base, size, device, name)

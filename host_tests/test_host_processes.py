@@ -45,7 +45,7 @@ def _host_master(wd, count):
 
     opts = board.parse(["--count", str(count)])[1]
     cfg = board.config(opts)
-    port = HostPort.master(wd.shm, cfg.shm_size)
+    port = HostPort.create(wd.shm, cfg.shm_size)
     return opts, cfg, port, RPMsgLite.master(port.shm, port, cfg)
 
 

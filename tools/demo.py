@@ -95,7 +95,7 @@ def main(argv):
 
 def run_demo(workdir, messages, interpreter, opts, cfg):
     log_path = os.path.join(workdir.path, "remote.log")
-    port = HostPort.master(workdir.shm, cfg.shm_size)
+    port = HostPort.create(workdir.shm, cfg.shm_size)
     link = RPMsgLite.master(port.shm, port, cfg)
     services = {}
 

@@ -5,8 +5,8 @@
     python3 tools/deploy.py --list
 
 BOARD is a folder of boards/ with a deploy.json (e.g. rpi_pico,
-mimxrt1170_evk). The package (firmware/rpmsg_lite), the environment layer
-and the board's platform modules are cross-compiled to .mpy with mpy-cross
+mimxrt1170_evk). The core package (firmware/rpmsg_lite) and the board's
+platform port (a package in firmware/platform) are cross-compiled to .mpy with mpy-cross
 for the board's architecture (armv6m for the RP2040, armv7emdp for the
 RT1170's Cortex-M7): MicroPython loads native and viper code from a .mpy
 only when its architecture and .mpy version match (platforms.md 4). The
@@ -26,47 +26,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIRMWARE = os.path.join(REPO, "firmware")
-BOARDS = os.path.join(REPO, "boards")
-
-
-def boards():
-    return sorted(b for b in os.listdir(BOARDS) if os.path.exists(os.path.join(BOARDS, b, "deploy.json")))
-
-
-def load_board(name):
-    path = os.path.join(BOARDS, name, "deploy.json")
-    if not os.path.exists(path):
-        raise cli.UserError("no board %r (one of: %s)" % (name, ", ".join(boards())))
-    with open(path) as f:
-        return json.load(f)
+import layers  # noqa: E402  (tools/: the one table of what each board gets)
 
 
 def sources(board):
     """(source path, path on the board) of everything a board gets."""
-    out = []
-    package = os.path.join(FIRMWARE, "rpmsg_lite")
-    for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
-            out.append((os.path.join(package, name), "lib/rpmsg_lite/" + name))
-    out.append((os.path.join(FIRMWARE, "environment", "rl_env.py"), "lib/rl_env.py"))
-    for name in board["platform"]:
-        out.append((os.path.join(FIRMWARE, "platform", name), "lib/" + name))
-    for name in board.get("board_files", []):
-        out.append((os.path.join(BOARDS, board["_name"], name), name))
-    return out
-
-
-def package_json():
-    """firmware/package.json for mip: the package, the environment layer and
-    every MCU platform module (the host port needs the unix port's ffi and
-    is left out). Sources are relative to the json, as mip expects."""
-    urls = [[dest[4:], os.path.relpath(src, FIRMWARE)] for src, dest in sources({"platform": [], "_name": ""})]
-    for name in sorted(os.listdir(os.path.join(FIRMWARE, "platform"))):
-        if name.startswith("rl_") and name.endswith(".py") and not name.startswith("rl_host"):
-            urls.append([name, "platform/" + name])
-    lines = ",\n".join("  " + json.dumps(u) for u in urls)
-    return '{\n "version": "0.1.0",\n "deps": [],\n "urls": [\n%s\n ]\n}\n' % lines
+    return [(src, dest) for dest, src in layers.board_files(board)]
 
 
 def mpy_cross():
@@ -118,26 +83,24 @@ def copy_to_board(out, placed, port):
 
 def main(argv):
     ap = cli.Parser("tools/deploy.py", __doc__.split("\n\n", 1)[1])
-    ap.add_argument("board", nargs="?", help="one of: " + ", ".join(boards()))
+    ap.add_argument("board", nargs="?", help="one of: " + ", ".join(layers.boards()))
     ap.add_argument("--port", default="auto", help="mpremote device (default: auto)")
     ap.add_argument("--out", help="staging folder (default: a temporary one)")
     ap.add_argument("--no-mpy", action="store_true", help="copy .py sources instead of .mpy")
     ap.add_argument("--dry-run", action="store_true", help="stage only, do not touch a board")
     ap.add_argument("--list", action="store_true", help="list the boards")
-    ap.add_argument("--write-package-json", action="store_true", help="regenerate firmware/package.json")
+    ap.add_argument("--write-package-json", action="store_true", help="regenerate mip's files in firmware/")
     args = ap.parse_args(argv)
-    if args.board is not None and args.board not in boards():
-        ap.error("argument board: invalid choice: %r (choose from %s)" % (args.board, ", ".join(boards())))
+    if args.board is not None and args.board not in layers.boards():
+        ap.error("argument board: invalid choice: %r (choose from %s)" % (args.board, ", ".join(layers.boards())))
     if args.write_package_json:
-        with open(os.path.join(FIRMWARE, "package.json"), "w") as f:
-            f.write(package_json())
+        layers.write_mip_files()
         return 0
     if args.list or not args.board:
-        for name in boards():
-            print("%-16s %s" % (name, load_board(name)["name"]))
+        for name in layers.boards():
+            print("%-16s %s" % (name, layers.board(name)["name"]))
         return 0
-    board = load_board(args.board)
-    board["_name"] = args.board
+    board = layers.board(args.board)
     if args.out:
         return deploy(board, args, args.out)
     with tempfile.TemporaryDirectory(prefix="rpmsg-deploy-") as out:

@@ -15,11 +15,10 @@ import tempfile
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHIM = os.path.join(REPO, "tools", "cpython_shim")
-# Where firmware imports come from, in order: the protocol package, the
-# environment layer, the platform ports, the host board.
+# Where firmware imports come from, in order: the core package (rpmsg_lite),
+# then the platform ports (rl_*), as a board has them on its path.
 FIRMWARE_PATHS = [
     os.path.join(REPO, "firmware"),
-    os.path.join(REPO, "firmware", "environment"),
     os.path.join(REPO, "firmware", "platform"),
 ]
 HOST_BOARD = os.path.join(REPO, "boards", "host")

@@ -44,16 +44,12 @@ def mpy_sizes():
     import deploy
 
     compiler = deploy.mpy_cross()
-    modules = []
-    package = os.path.join(REPO, "firmware", "rpmsg_lite")
-    for name in sorted(os.listdir(package)):
-        if name.endswith(".py"):
-            modules.append(("core", "rpmsg_lite/" + name, os.path.join(package, name)))
-    modules.append(("core", "rl_env.py", os.path.join(REPO, "firmware", "environment", "rl_env.py")))
-    platform = os.path.join(REPO, "firmware", "platform")
-    for name in sorted(os.listdir(platform)):
-        if name.startswith("rl_") and name.endswith(".py") and not name.startswith("rl_host"):
-            modules.append(("platform", name, os.path.join(platform, name)))
+    import layers
+
+    modules = [("core", name, src) for name, src in layers.core_files()]
+    for port in layers.ports():
+        if port not in layers.HOST_ONLY:
+            modules += [("platform", name, src) for name, src in layers.port_files(port)]
     sizes = {}
     totals = {}
     with tempfile.TemporaryDirectory() as tmp:

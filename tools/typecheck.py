@@ -9,8 +9,8 @@ the project targets, and micropython-stdlib-stubs as the standard library)
 are installed into .cache/stubs/<port> with pip, the project's viper types
 (tools/typings/viper_builtins.pyi) are added to their __builtins__.pyi, and
 pyright (from PyPI; it fetches its own npm package and needs node) checks
-the code that runs on that port: the package, the environment layer, the
-port's platform modules and its board folder. Exit status: pyright's.
+the code that runs on that port: the core package, the board's platform
+port and the board's own files (tools/layers.py). Exit status: pyright's.
 """
 
 import json
@@ -21,19 +21,24 @@ import sys
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CACHE = os.path.join(REPO, ".cache", "stubs")
 VIPER = os.path.join(REPO, "tools", "typings", "viper_builtins.pyi")
-COMMON = ["firmware/rpmsg_lite", "firmware/environment", "firmware/platform/rl_regs.py", "firmware/platform/rl_loopback.py"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import layers  # noqa: E402  (which files make up the core, a port and a board)
+
+# MicroPython port -> (its stubs, the board whose files run there). Stubs of
+# MicroPython 1.25, the release the tests run; mimxrt stubs are only
+# published for 1.26.1, the closest match.
 PORTS = {
-    # Stubs of MicroPython 1.25, the release the tests run; mimxrt stubs are
-    # only published for 1.26.1, the closest match.
-    "rp2": {
-        "stubs": "micropython-rp2-stubs==1.25.*",
-        "include": COMMON + ["firmware/platform/rl_rp2040*.py", "boards/rpi_pico"],
-    },
-    "mimxrt": {
-        "stubs": "micropython-mimxrt-stubs==1.26.*",
-        "include": COMMON + ["firmware/platform/rl_imxrt1170*.py", "boards/mimxrt1170_evk"],
-    },
+    "rp2": {"stubs": "micropython-rp2-stubs==1.25.*", "board": "rpi_pico"},
+    "mimxrt": {"stubs": "micropython-mimxrt-stubs==1.26.*", "board": "mimxrt1170_evk"},
 }
+
+
+def sources(port):
+    """Repository-relative paths of what runs on that port: the core, the
+    board's platform port, the loopback port and the board's own files."""
+    spec = layers.board(PORTS[port]["board"])
+    files = [src for _, src in layers.board_files(spec) + layers.port_files("rl_loopback")]
+    return sorted(os.path.relpath(f, REPO) for f in files)
 
 
 def stubs_for(port):
@@ -59,21 +64,7 @@ def stubs_for(port):
 
 def check(port):
     target = stubs_for(port)
-    includes = []
-    for pattern in PORTS[port]["include"]:
-        if "*" in pattern:
-            folder, glob = pattern.rsplit("/", 1)
-            prefix = glob.split("*")[0]
-            includes += sorted(
-                folder + "/" + n for n in os.listdir(os.path.join(REPO, folder)) if n.startswith(prefix) and n.endswith(".py")
-            )
-        elif os.path.isdir(os.path.join(REPO, pattern)):
-            # Freeze manifests are read by MicroPython's manifest tool, not
-            # imported: they are not checked as modules.
-            folder = os.path.join(REPO, pattern)
-            includes += sorted(pattern + "/" + n for n in os.listdir(folder) if n.endswith(".py") and n != "manifest.py")
-        elif os.path.exists(os.path.join(REPO, pattern)):
-            includes.append(pattern)
+    includes = sources(port)
     # Not in the stubs' folder: pyright reports on every file under the
     # folder its configuration sits in; and every path relative to it (it
     # ignores absolute "include" entries).
@@ -85,7 +76,7 @@ def check(port):
 
     config = {
         "include": [rel(p) for p in includes],
-        "extraPaths": [rel(p) for p in ("firmware", "firmware/environment", "firmware/platform")],
+        "extraPaths": [rel(p) for p in ("firmware", "firmware/platform")],
         "stubPath": rel(target),
         "typeshedPath": rel(target),  # micropython-stdlib-stubs' stdlib/ replaces CPython's
         "pythonVersion": "3.11",

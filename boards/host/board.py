@@ -69,9 +69,9 @@ def open_link(path, cfg, master, wait_ms=30000):
     from rl_host import HostPort
 
     if master:
-        port = HostPort.master(path, cfg.shm_size)
+        port = HostPort.create(path, cfg.shm_size)
         return port, RPMsgLite.master(port.shm, port, cfg)
-    port = HostPort.remote(path, cfg.shm_size, wait_ms)
+    port = HostPort.open(path, cfg.shm_size, wait_ms)
     return port, RPMsgLite.remote(port.shm, port, cfg)
 
 

@@ -53,7 +53,7 @@ def start(image=CM4_IMAGE, timeout_ms=5000):
     """Start the CM4 (unless it already runs), wait for its RPMsg-Lite remote
     and bring the link up. Returns the session."""
     global _session
-    port = rt.IMXRT1170(config=rt.shmem_config(buffer_count=BUFFERS))
+    port = rt.IMXRT1170(config=rt.sdk_config(buffer_count=BUFFERS))
     if not port.cm4_released():
         with open(image, "rb") as f:
             port.start_cm4(f.read())

@@ -15,7 +15,7 @@
 
 import time
 
-import rl_rp2040_dual as dualcore
+from rl_rp2040 import dual as dualcore
 from rpmsg_lite import Config, Queue, NameService, ADDR_ANY, DONT_BLOCK, RELEASE
 from rpmsg_lite.echo import EchoService
 

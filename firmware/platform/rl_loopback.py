@@ -1,38 +1,40 @@
-# Loopback platform: both ends of a link in one interpreter.
-#
-# Each side's doorbell is a mailbox FIFO of vector ids (like the named FIFOs
-# of the host port or a hardware mailbox): notify() queues a vector for the
-# other side, deliver() hands queued vectors to that side's links, in order.
-# Nothing happens on its own, so tests decide exactly when each core "takes
-# its interrupt" and scenarios are deterministic.
-#
-# The mailboxes are fixed rings, so notifying allocates nothing (the heap-lock
-# tests run through here). A full mailbox drops the vector and counts it:
-# like a coalesced interrupt, that is harmless because one delivery makes the
-# receiver scan the whole ring.
+"""Loopback platform: both ends of a link in one interpreter.
+
+Each side's doorbell is a mailbox FIFO of vector ids (like the named FIFOs
+of the host port or a hardware mailbox): notify() queues a vector for the
+other side, deliver() hands queued vectors to that side's links, in order.
+Nothing happens on its own, so tests decide exactly when each core "takes
+its interrupt" and scenarios are deterministic.
+
+The mailboxes are fixed rings, so notifying allocates nothing (the heap-lock
+tests run through here). A full mailbox drops the vector and counts it:
+like a coalesced interrupt, that is harmless because one delivery makes the
+receiver scan the whole ring.
+"""
 
 from array import array
-import rl_env
+from rpmsg_lite import env
+from rpmsg_lite.port import Port
 
 from micropython import const
 
 _MAILBOX = const(64)  # a power of two: indices wrap with a mask
 
 
-class _Side:
-    """The platform object one core's links are created with."""
+class _Side(Port):
+    """The port one core's links are created with."""
 
     def __init__(self, loop, name):
+        Port.__init__(self)
         self.loop = loop
         self.name = name
         self.peer = self  # Loopback pairs the two sides right after creating them
-        self.links = {}
         self._box = array("H", [0] * _MAILBOX)
         self._head = 0
         self._count = 0
         self.dropped = 0  # notifications lost to a full mailbox
 
-    # -- the platform interface used by RPMsgLite --------------------------
+    # -- the platform contract ------------------------------------------------
 
     def notify(self, vector_id):
         # post() on the peer, written out: this runs for every message.
@@ -45,18 +47,11 @@ class _Side:
             peer._box[(peer._head + peer._count) & (_MAILBOX - 1)] = vector_id
             peer._count += 1
 
-    def attach(self, link):
-        self.links[link.link_id] = link
-
-    def detach(self, link):
-        if self.links.get(link.link_id) is link:
-            del self.links[link.link_id]
-
     def wait(self, ms):
         # A blocked caller on either core lets both cores take their
         # interrupts; only if nothing was pending does time pass.
         if not self.loop.deliver():
-            rl_env.sleep_ms(ms)
+            env.sleep_ms(ms)
 
     # -- test control --------------------------------------------------------
 

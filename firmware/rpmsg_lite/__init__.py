@@ -1,22 +1,17 @@
-# RPMsg-Lite for MicroPython: the public API.
-#
-#     from rpmsg_lite import RPMsgLite, Config, Queue, NameService, RPMsgError
-#
-# The implementation is split by job: config/layout (where things sit in
-# shared memory), vring (viper hot paths), link (init, endpoints, send,
-# receive), rx_queue, nameservice, endpoint, errors, views. The environment
-# layer (rl_env) and platform ports (rl_*) live beside this package.
+"""RPMsg-Lite for MicroPython: inter-core messaging, byte-compatible with
+NXP's C RPMsg-Lite on the other core.
 
-try:
-    import rl_env  # the environment layer, deployed beside this package
-except ImportError:
-    # From the source tree with only firmware/ on the path (e.g. `mpremote
-    # mount firmware`): the layer is in firmware/environment.
-    import sys
+    from rpmsg_lite import RPMsgLite, Config, Queue, NameService, RPMsgError
 
-    _parts = __file__.rsplit("/", 2)
-    sys.path.append((_parts[0] if len(_parts) == 3 else ".") + "/environment")
-    import rl_env  # noqa: F401
+Layers (each a module of this package): ``config``/``layout`` (where things
+sit in shared memory), ``rings`` (formatting), ``vring`` (the viper hot
+paths), ``link`` (init, endpoints, send, receive), ``env`` (time and locks),
+``port`` (the platform contract every port derives from), ``regs`` (register
+access for ports). Optional services load on first use: ``Queue``,
+``NameService``, the REPL ``console`` and the ``echo`` service. Platform
+ports are separate packages (``rl_rp2040``, ``rl_imxrt1170``, ``rl_host``,
+``rl_loopback``...).
+"""
 
 from .errors import (
     RPMsgError,
@@ -34,10 +29,28 @@ from .errors import (
 from .config import Config
 from .endpoint import Endpoint, ADDR_ANY, RELEASE, HOLD
 from .link import RPMsgLite, MASTER, REMOTE
-from .rx_queue import Queue
-from .nameservice import NameService, NS_CREATE, NS_DESTROY, NS_EPT_ADDR
-from rl_env import BLOCK
+from .env import BLOCK
 
 DONT_BLOCK = 0  # RL_DONT_BLOCK
 
 __version__ = "0.1.0"
+
+# What loads on first use, and from which module (as extmod/asyncio does):
+# a link with callbacks imports none of it.
+_lazy = {
+    "Queue": "queue",
+    "NameService": "nameservice",
+    "NS_CREATE": "nameservice",
+    "NS_DESTROY": "nameservice",
+    "NS_EPT_ADDR": "nameservice",
+    "Port": "port",
+}
+
+
+def __getattr__(attr):
+    mod = _lazy.get(attr)
+    if mod is None:
+        raise AttributeError(attr)
+    value = getattr(__import__("rpmsg_lite." + mod, None, None, [attr]), attr)
+    globals()[attr] = value
+    return value

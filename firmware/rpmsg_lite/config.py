@@ -1,9 +1,10 @@
-# Link configuration: the numbers both cores must agree on.
-#
-# Nothing in shared memory records the buffer count, payload size, VRING_ALIGN
-# or VRING_SIZE (spec pitfall 15), so a mismatch between the cores breaks the
-# link silently. Config validates each value against RPMsg-Lite's own limits
-# and computes the derived sizes once.
+"""Link configuration: the numbers both cores must agree on.
+
+Nothing in shared memory records the buffer count, payload size, VRING_ALIGN
+or VRING_SIZE (spec pitfall 15), so a mismatch between the cores breaks the
+link silently. Config validates each value against RPMsg-Lite's own limits
+and computes the derived sizes once.
+"""
 
 from micropython import const
 

@@ -1,20 +1,21 @@
-# A byte stream over an endpoint: the REPL of one core, reachable from the
-# other.
-#
-# Console is announced by name service as "rpmsg-tty", the channel name
-# Linux's rpmsg_tty driver binds, and is a stream MicroPython accepts for
-# os.dupterm: the REPL then reads its input from the peer and copies its
-# output to it. Bytes go to the address the peer last wrote from (Linux's
-# tty writes first, so does tools/console.py); output produced before that
-# is kept (up to 1 KiB) and sent once the peer is known.
-#
-# Received messages stay in their shared buffers (RL_HOLD) until read: when
-# the REPL is busy the peer runs out of buffers and waits, nothing is lost.
+"""A byte stream over an endpoint: the REPL of one core, reachable from the
+other.
+
+Console is announced by name service as "rpmsg-tty", the channel name
+Linux's rpmsg_tty driver binds, and is a stream MicroPython accepts for
+os.dupterm: the REPL then reads its input from the peer and copies its
+output to it. Bytes go to the address the peer last wrote from (Linux's
+tty writes first, so does tools/console.py); output produced before that
+is kept (up to 1 KiB) and sent once the peer is known.
+
+Received messages stay in their shared buffers (RL_HOLD) until read: when
+the REPL is busy the peer runs out of buffers and waits, nothing is lost.
+"""
 
 import io
 from micropython import const
 
-import rl_env
+from . import env
 from .endpoint import ADDR_ANY, RELEASE, HOLD
 from .errors import RPMsgError
 from .nameservice import NS_CREATE
@@ -61,7 +62,7 @@ class Console(io.IOBase):
         return HOLD
 
     def _pump(self, wait_ms):
-        rl_env.idle(self.link.platform, wait_ms)
+        self.link.platform.wait(wait_ms)
         if self._idle is not None:
             self._idle()
         if self.peer is not None and self._early:

@@ -1,10 +1,11 @@
-# Echo service: sends every message back to its source.
-#
-# The benchmark contract of the host port (and the usual "pingpong" remote)
-# is an endpoint at address 30 that echoes. Echoing from the receive
-# callback is the fast path; when no TX buffer is free the message is held
-# (RL_HOLD) and echoed later by service(), in order, so nothing is dropped
-# however fast the peer sends.
+"""Echo service: sends every message back to its source.
+
+The benchmark contract of the host port (and the usual "pingpong" remote)
+is an endpoint at address 30 that echoes. Echoing from the receive
+callback is the fast path; when no TX buffer is free the message is held
+(RL_HOLD) and echoed later by service(), in order, so nothing is dropped
+however fast the peer sends.
+"""
 
 from .endpoint import RELEASE, HOLD
 from .nameservice import NS_CREATE

@@ -1,4 +1,4 @@
-# An endpoint: a local address with a receive callback (spec 4).
+"""An endpoint: a local address with a receive callback (spec 4)."""
 
 from micropython import const
 

@@ -1,10 +1,11 @@
-# Where everything sits in shared memory (spec sections 1 and 2).
-#
-# Offsets are relative to the first byte of the shared region. pa_base is the
-# address the peer knows that byte by; it matters twice: descriptor addresses
-# are pa_base + offset (spec 2.7), and the used ring is aligned on its
-# ABSOLUTE address (spec 2.3, pitfall 2), exactly as RPMsg-Lite's vring_init
-# does with its local pointer.
+"""Where everything sits in shared memory (spec sections 1 and 2).
+
+Offsets are relative to the first byte of the shared region. pa_base is the
+address the peer knows that byte by; it matters twice: descriptor addresses
+are pa_base + offset (spec 2.7), and the used ring is aligned on its
+ABSOLUTE address (spec 2.3, pitfall 2), exactly as RPMsg-Lite's vring_init
+does with its local pointer.
+"""
 
 from .config import align_up
 

@@ -1,20 +1,21 @@
-# One RPMsg-Lite link: the master or remote end of a shared region.
-#
-# Role mapping (spec 1.5, 7.1): vring 0 carries remote->master traffic,
-# vring 1 master->remote. The master is the virtio driver of both (posts
-# buffers in avail, takes them back from used); the remote is the device.
-# Notifications carry the vring's vector id (link_id << 1) | vring (spec 6.5).
-#
-# The per-message paths (send, _drain) are kept flat: on a Cortex-M every
-# call and attribute lookup costs tens to hundreds of instructions (README,
-# "Emulated Cortex-M"), so they make one viper call where they can and
-# leave waiting, errors and restarts to separate slow paths.
+"""One RPMsg-Lite link: the master or remote end of a shared region.
+
+Role mapping (spec 1.5, 7.1): vring 0 carries remote->master traffic,
+vring 1 master->remote. The master is the virtio driver of both (posts
+buffers in avail, takes them back from used); the remote is the device.
+Notifications carry the vring's vector id (link_id << 1) | vring (spec 6.5).
+
+The per-message paths (send, _drain) are kept flat: on a Cortex-M every
+call and attribute lookup costs tens to hundreds of instructions (README,
+"Emulated Cortex-M"), so they make one viper call where they can and
+leave waiting, errors and restarts to separate slow paths.
+"""
 
 from micropython import const
 import uctypes
 
-import rl_env
-from rl_env import BLOCK, check_timeout, expired, idle, ticks_ms, MS_PER_INTERVAL
+from . import env
+from .env import BLOCK, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
 from . import vring
 from .vring import take, give, stamp, payload_buffer, must_notify, TX, RX
 from .vring import send as _vsend, publish as _vpublish
@@ -24,8 +25,6 @@ from .layout import Layout
 from .errors import RPMsgError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
 from .endpoint import Endpoint, ADDR_ANY, HOLD
 from .views import PayloadViews
-from .rx_queue import Queue
-from . import nameservice
 
 MASTER = const(1)  # RL_MASTER
 REMOTE = const(0)  # RL_REMOTE
@@ -60,11 +59,12 @@ def _not_ours():
 class RPMsgLite:
     """An RPMsg-Lite link over a shared-memory buffer.
 
-    Create it with ``RPMsgLite.master(...)`` or ``RPMsgLite.remote(...)``.
-    ``platform`` is any object with ``notify(vector_id)``; it may also have
-    ``attach(link)`` / ``detach(link)`` (route its doorbell to
-    ``link.isr``), ``wait(ms)`` (block until a doorbell or ms pass) and
-    ``shmem_config(link_id)`` (per-link Config when none is given).
+    Create it with ``RPMsgLite.master(...)`` or ``RPMsgLite.remote(...)``,
+    or through the port (``port.master()``). ``platform`` is a
+    ``rpmsg_lite.port.Port``: it rings the peer (``notify``), routes the
+    peer's doorbells to ``link.isr`` (``attach``/``detach``), lets time
+    pass while a call blocks (``wait``) and supplies the link's ``Config``
+    when none is given (``link_config``).
     """
 
     @classmethod
@@ -89,8 +89,7 @@ class RPMsgLite:
         if not isinstance(link_id, int) or not 0 <= link_id <= _MAX_LINK_ID:
             raise ValueError("link_id must be 0..32767, got %r" % (link_id,))
         if config is None:
-            per_link = getattr(platform, "shmem_config", None)
-            config = per_link(link_id) if per_link else Config()
+            config = platform.link_config(link_id) or Config()
         where = uctypes.addressof(shm)
         if where & 3:
             raise ValueError("shared memory must be word aligned (it is at %#x)" % where)
@@ -121,7 +120,7 @@ class RPMsgLite:
         ctx[vring.C_BUF_SIZE] = layout.buffer_size
         ctx[vring.C_BUF_AREA] = layout.buffer_total * layout.buffer_size
         self._ctx = ctx
-        self._lock = rl_env.new_lock()
+        self._lock = env.new_lock()
         self._payload = config.payload_size
         self._consumed_notify = config.consumed_buffers_notification
         self._views = PayloadViews(
@@ -151,11 +150,9 @@ class RPMsgLite:
                 for q in (TX, RX):
                     ctx[q + vring.Q_PROD_STATE] = vring.PROD_VALID
         self._ever_up = self._up
-        attach_irq = getattr(platform, "attach", None)
-        if attach_irq:
-            # Before the init kick: a remote must be listening before the
-            # master's single notification (spec 6.3, pitfall 8).
-            attach_irq(self)
+        # Before the init kick: a remote must be listening before the
+        # master's single notification (spec 6.3, pitfall 8).
+        platform.attach(self)
         if master and not attach and must_notify(shm, ctx, RX):
             # One notification on vring 0 means "master ready" (spec 6.1 step 9).
             self._notify(self._rvec)
@@ -200,7 +197,7 @@ class RPMsgLite:
             return self._up
         start = ticks_ms()
         while not self._up and self._alive:
-            idle(self._platform, MS_PER_INTERVAL)
+            self._platform.wait(MS_PER_INTERVAL)
             if expired(start, timeout_ms):
                 break
         return self._up
@@ -211,9 +208,7 @@ class RPMsgLite:
         is not told (RPMsg-Lite has no link-down message, spec 6.4)."""
         if not self._alive:
             return
-        detach = getattr(self._platform, "detach", None)
-        if detach:
-            detach(self)
+        self._platform.detach(self)
         self._up = False
         self._alive = False
         for ept in self._epts.values():
@@ -241,8 +236,9 @@ class RPMsgLite:
         self._check_alive()
         if not callable(callback):
             raise RPMsgError(ERR_PARAM, "the endpoint callback must be callable")
-        if isinstance(callback, Queue) and callback.link is not self:
-            raise RPMsgError(ERR_PARAM, "this Queue belongs to another link")
+        # A receiver bound to a link (a Queue) serves only that link.
+        if getattr(callback, "link", self) is not self:
+            raise RPMsgError(ERR_PARAM, "this %s belongs to another link" % type(callback).__name__)
         epts = self._epts
         if addr == ADDR_ANY:
             addr = 1
@@ -292,7 +288,7 @@ class RPMsgLite:
         if timeout_ms != 0 and self._up:
             start = ticks_ms()
             while self._up:
-                idle(self._platform, MS_PER_INTERVAL)
+                self._platform.wait(MS_PER_INTERVAL)
                 if vring.pending(self._shm, self._ctx, TX):
                     return start
                 if expired(start, timeout_ms):
@@ -521,7 +517,9 @@ class RPMsgLite:
     def ns_announce(self, ept, name, flags=0, timeout_ms=BLOCK):
         """Announce (NS_CREATE) or withdraw (NS_DESTROY) ``ept`` under
         ``name`` to the peer's name service (rpmsg_ns_announce)."""
-        nameservice.announce(self, ept, name, flags, timeout_ms)
+        from .nameservice import announce
+
+        announce(self, ept, name, flags, timeout_ms)
 
     # -- introspection -------------------------------------------------------
 

@@ -1,14 +1,15 @@
-# The name service on endpoint 53 (spec 5).
-#
-# Message: 40 bytes, little endian: name[32] (zero padded, NOT terminated
-# when 32 bytes long), addr u32, flags u32. It travels from the announced
-# endpoint (not from 53) to address 53. Messages of any other length are
-# ignored, as by RPMsg-Lite and Linux.
+"""The name service on endpoint 53 (spec 5).
+
+Message: 40 bytes, little endian: name[32] (zero padded, NOT terminated
+when 32 bytes long), addr u32, flags u32. It travels from the announced
+endpoint (not from 53) to address 53. Messages of any other length are
+ignored, as by RPMsg-Lite and Linux.
+"""
 
 from micropython import const
 import struct
 
-from rl_env import BLOCK
+from .env import BLOCK
 from .endpoint import RELEASE
 
 NS_EPT_ADDR = const(53)  # RL_NS_EPT_ADDR

@@ -1,6 +1,7 @@
-# Whole-ring work done once per link, in plain Python (it is not worth
-# native code): the master's format, reading ring fields for attach and
-# restart checks. The per-message ring work is in vring.py.
+"""Whole-ring work done once per link, in plain Python (it is not worth
+native code): the master's format, reading ring fields for attach and
+restart checks. The per-message ring work is in vring.py.
+"""
 
 import struct
 

@@ -1,18 +1,19 @@
-# Payload views: how a received message reaches a callback without a heap
-# allocation.
-#
-# A callback gets a memoryview of exactly the message's length. Slicing a
-# memoryview allocates a new object on MicroPython, which a receive path must
-# not do (a hard-IRQ caller cannot allocate, and steady-state messaging
-# should never trigger the GC). So each buffer gets one view, made at link
-# init, whose length is rewritten in place for every message.
-#
-# The length lives in MicroPython's mp_obj_array_t (py/objarray.h):
-#   { mp_obj_base_t base; size_t typecode:8, free:N-8; size_t len; void *items; }
-# i.e. word 2 of the object, which id() gives the address of. Before trusting
-# this, probe() checks the layout on a scratch view: the word must hold the
-# view's length and writing it must change len(). If the check fails (another
-# VM, a future layout) or on CPython, views are made by slicing instead.
+"""Payload views: how a received message reaches a callback without a heap
+allocation.
+
+A callback gets a memoryview of exactly the message's length. Slicing a
+memoryview allocates a new object on MicroPython, which a receive path must
+not do (a hard-IRQ caller cannot allocate, and steady-state messaging
+should never trigger the GC). So each buffer gets one view, made at link
+init, whose length is rewritten in place for every message.
+
+The length lives in MicroPython's mp_obj_array_t (py/objarray.h):
+  { mp_obj_base_t base; size_t typecode:8, free:N-8; size_t len; void *items; }
+i.e. word 2 of the object, which id() gives the address of. Before trusting
+this, probe() checks the layout on a scratch view: the word must hold the
+view's length and writing it must change len(). If the check fails (another
+VM, a future layout) or on CPython, views are made by slicing instead.
+"""
 
 import sys
 import micropython

@@ -1,24 +1,25 @@
-# Vring hot paths: every per-message access to the rings and headers.
-#
-# Written in viper so MicroPython runs them as machine code with no heap
-# allocation; the CPython shim runs the same functions with emulated ptr
-# types. Two properties follow from viper and are relied on:
-#   * a viper function runs no bytecode between its lock acquire and release,
-#     so MicroPython's scheduler cannot run a soft-IRQ callback (which might
-#     re-enter the stack on the same thread) while a ring lock is held;
-#   * nothing here allocates, so steady-state messaging never touches the GC.
-#
-# Cost shapes the code (measured on a Cortex-M3, see README): a call costs
-# hundreds of instructions and every ptrN(buffer) a buffer lookup, so all
-# local state of a link lives in ONE array('I'), ``ctx`` (word indices
-# below), each function takes the shared region and ctx and casts further
-# pointers from those, and a copy send is a single call.
-#
-# The master is the virtio "driver" of both vrings (it fills avail and
-# consumes used), the remote is the "device" (spec 7.1). Everything read
-# from shared memory is validated before it is used as an index or address:
-# a corrupted ring or a hostile peer can make us drop an entry (counted per
-# kind) but never access memory outside the region.
+"""Vring hot paths: every per-message access to the rings and headers.
+
+Written in viper so MicroPython runs them as machine code with no heap
+allocation; the CPython shim runs the same functions with emulated ptr
+types. Two properties follow from viper and are relied on:
+  * a viper function runs no bytecode between its lock acquire and release,
+    so MicroPython's scheduler cannot run a soft-IRQ callback (which might
+    re-enter the stack on the same thread) while a ring lock is held;
+  * nothing here allocates, so steady-state messaging never touches the GC.
+
+Cost shapes the code (measured on a Cortex-M3, see README): a call costs
+hundreds of instructions and every ptrN(buffer) a buffer lookup, so all
+local state of a link lives in ONE array('I'), ``ctx`` (word indices
+below), each function takes the shared region and ctx and casts further
+pointers from those, and a copy send is a single call.
+
+The master is the virtio "driver" of both vrings (it fills avail and
+consumes used), the remote is the "device" (spec 7.1). Everything read
+from shared memory is validated before it is used as an index or address:
+a corrupted ring or a hostile peer can make us drop an entry (counted per
+kind) but never access memory outside the region.
+"""
 
 import micropython
 from micropython import const

@@ -19,7 +19,7 @@ import json
 
 import board
 from rpmsg_lite import NameService, Queue, ADDR_ANY, DONT_BLOCK
-from rl_env import ticks_ms, ticks_diff
+from rpmsg_lite.env import ticks_ms, ticks_diff
 
 
 def xorshift(x):

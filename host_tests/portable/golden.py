@@ -23,7 +23,7 @@ _meta = None
 def meta():
     global _meta
     if _meta is None:
-        with open(support.shared_path("vectors", "vectors.json")) as f:
+        with open(support.repo_path("host_tests", "vectors", "vectors.json")) as f:
             _meta = json.load(f)
     return _meta
 
@@ -46,7 +46,7 @@ def entry(name, step):
 
 
 def image(name, step):
-    with open(support.shared_path("vectors", "rl_" + name + "_" + step + ".bin"), "rb") as f:
+    with open(support.repo_path("host_tests", "vectors", "rl_" + name + "_" + step + ".bin"), "rb") as f:
         return f.read()
 
 

@@ -35,6 +35,7 @@ SimulatedCM4.service_mu and its notify) allocate nothing.
 from regbus import Bus
 from linkpair import Counter
 from rpmsg_lite import RPMsgLite, Config, RPMsgError, RELEASE, NS_CREATE
+from rpmsg_lite.port import Port
 
 # Addresses (platforms.md 3.2-3.4). The clock gate address is unverified.
 MUA_BASE = 0x40C48000
@@ -405,11 +406,12 @@ _TE3 = bit(3) << TE_SHIFT
 _W1C_GIP = (bit(0) << GIP_SHIFT, bit(1) << GIP_SHIFT)
 
 
-class _Cm4Platform:
+class _Cm4Platform(Port):
     """The B-side platform layer of the C remote (rpmsg_platform.c for
     imxrt1170, platforms.md 3.6)."""
 
     def __init__(self, cm4):
+        Port.__init__(self)
         self.cm4 = cm4
         self.refused = 0  # MU_TriggerInterrupts refused (GIR still pending)
 

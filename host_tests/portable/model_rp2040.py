@@ -35,6 +35,7 @@ from array import array
 
 from regbus import Bus, BusFault
 from rpmsg_lite import RPMsgLite, RPMsgError
+from rpmsg_lite.port import Port
 
 LOCKOUT_MAGIC_START = 0x73A8831E
 LOCKOUT_MAGIC_END = 0x8C577CE1
@@ -595,7 +596,7 @@ class RP2040:
         return self._sched_n
 
 
-class CFirmware:
+class CFirmware(Port):
     """Stands for C RPMsg-Lite firmware on core 1 (mode (b)). The boot ROM
     model calls it with (vtor, sp, entry); it then runs this project's
     RPMsgLite (``role`` "remote" or "master") on ``shm`` over core 1's bus,
@@ -612,6 +613,7 @@ class CFirmware:
     calls isr(v) for each bit v. Call start() then: nothing launches it."""
 
     def __init__(self, chip, shm, config, role="remote", link_id=0, app=None, name="rp2040-echo", transport="fifo"):
+        Port.__init__(self, config)
         self.chip = chip
         self.bus = chip.core1
         self.shm = shm

@@ -77,8 +77,3 @@ def repo_root():
 def repo_path(*parts):
     """Path of a file inside the repository, e.g. repo_path("firmware", "x.py")."""
     return _join(repo_root(), parts)
-
-
-def shared_path(*parts):
-    """Path inside the "shared" folder next to the repository (../shared/)."""
-    return _join(_join(_parent(repo_root()), ("shared",)), parts)

@@ -145,10 +145,10 @@ def test_default_pa_base_is_the_region_address():
 
 def test_per_link_custom_config_from_the_platform():
     # RL_ALLOW_CUSTOM_SHMEM_CONFIG: with no Config given, the platform's
-    # shmem_config(link_id) supplies one per link.
+    # link_config(link_id) supplies one per link.
     loop = Loopback()
     configs = {0: Config(buffer_count=2, pa_base=B), 1: Config(buffer_count=8, payload_size=64, pa_base=B)}
-    loop.master.shmem_config = lambda link_id: configs[link_id]
+    loop.master.link_config = lambda link_id: configs[link_id]
     m1 = RPMsgLite.master(bytearray(configs[1].shm_size), loop.master, None, 1)
     assert m1.config is configs[1] and m1.layout.count == 8
     m0 = RPMsgLite.master(bytearray(0x8A0), Loopback().master)

@@ -7,9 +7,9 @@ import sys
 import micropython
 
 from rpmsg_lite import RPMsgLite, NameService, RPMsgError, DONT_BLOCK, HOLD, ERR_NO_MEM
-import rl_env
+from rpmsg_lite import env as rl_env
 import rl_imxrt1170 as rt
-from rl_imxrt1170 import IMXRT1170, PlatformConflict, shmem_config
+from rl_imxrt1170 import IMXRT1170, PlatformConflict, sdk_config
 from model_imxrt1170 import (
     RT1170,
     EchoApp,
@@ -72,7 +72,7 @@ def _port(soc, mode="mcmgr", config=None, regs=None, **kw):
 
 
 def _soc(mode="mcmgr", buffer_count=2, app=None, **kw):
-    return RT1170(mode=mode, config=shmem_config(buffer_count), app=app, **kw)
+    return RT1170(mode=mode, config=sdk_config(buffer_count), app=app, **kw)
 
 
 def _boot(mode="mcmgr", buffer_count=2, app=None, log=True, direct=False):
@@ -107,16 +107,16 @@ def _ready(mode, app=None, buffer_count=2):
 
 def test_shmem_config_sizes_and_the_nxp_6k_region():
     # 2*VRING_SIZE + 2*N*512 with VRING_SIZE = AU(16N) + AU(6+2N+2) + AU(12+8N+2), A = 16.
-    two = shmem_config(2)
+    two = sdk_config(2)
     assert (two.vring_size, two.shm_size, two.pa_base, two.vring_align) == (0x50, 0x8A0, SHM, 0x10)
-    four = shmem_config(4)
+    four = sdk_config(4)
     assert (four.vring_size, four.shm_size) == (0x80, 0x1100)  # spec 14, A = 0x10 column
-    e = raises(ValueError, shmem_config, 8)
+    e = raises(ValueError, sdk_config, 8)
     assert "8672" in str(e) and "6144" in str(e) and "at most buffer_count=4" in str(e)
-    assert shmem_config(8, region_size=None).shm_size == 0x21E0
-    assert shmem_config(8, region_size=0x4000).buffer_count == 8
-    raises(ValueError, shmem_config, 2, base=SHM + 8)  # not VRING_ALIGN aligned
-    raises(ValueError, shmem_config, 3)  # not a power of two
+    assert sdk_config(8, region_size=None).shm_size == 0x21E0
+    assert sdk_config(8, region_size=0x4000).buffer_count == 8
+    raises(ValueError, sdk_config, 2, base=SHM + 8)  # not VRING_ALIGN aligned
+    raises(ValueError, sdk_config, 3)  # not a power of two
 
 
 def test_master_layout_is_the_imxrt1170_one():
@@ -126,7 +126,7 @@ def test_master_layout_is_the_imxrt1170_one():
     assert lay.vrings[1].desc == 0x50 and lay.buffers == 0xA0
     # Descriptors carry absolute addresses (vring 0, desc 0 -> first buffer).
     assert int.from_bytes(bytes(soc.ocram2[0:4]), "little") == SHM + 0xA0
-    raises(ValueError, IMXRT1170, config=shmem_config(2, base=SHM + 0x1000), regs=soc.cm7, ram=soc.ram)
+    raises(ValueError, IMXRT1170, config=sdk_config(2, base=SHM + 0x1000), regs=soc.cm7, ram=soc.ram)
 
 
 # -- start-up checks: openamp, MU, clock ---------------------------------------------
@@ -229,7 +229,7 @@ def test_mpu_refuses_bad_regions_and_bases():
     assert "openamp" in str(raises(ValueError, _port, soc, mpu_region=10))
     assert "does not exist" in str(raises(ValueError, _port, _soc(mpu_regions=8)))
     # A 4 KiB region must start on a 4 KiB boundary.
-    cfg = shmem_config(2, base=SHM + 0x800)
+    cfg = sdk_config(2, base=SHM + 0x800)
     soc = RT1170(config=cfg)
     assert "aligned" in str(raises(ValueError, IMXRT1170, config=cfg, shm_base=SHM + 0x800, regs=soc.cm7, ram=soc.ram))
     # A region already holding something else is not taken over.

@@ -7,8 +7,9 @@ only the core-1 loop tests start a real thread."""
 
 import micropython
 
-import rl_env
+from rpmsg_lite import env as rl_env
 import rl_rp2040 as rp
+from rpmsg_lite.port import Port
 from rl_rp2040 import DualCore, FifoMailbox, PioDoorbell, BellMailbox, launch_core1
 from rpmsg_lite import Config, NameService, RPMsgLite, DONT_BLOCK, HOLD
 from model_rp2040 import (
@@ -619,10 +620,10 @@ def test_dual_two_links_use_their_own_regions_and_vectors():
     chip, dual = _dual(links=2)
     pairs = []
     for link_id in (0, 1):
-        remote = dual.core1.remote(link_id)
+        remote = dual.core1.remote(link_id=link_id)
         inbox = Inbox()
         r_ept = remote.create_ept(30, inbox)
-        master = dual.core0.master(link_id)
+        master = dual.core0.master(link_id=link_id)
         m_inbox = Inbox()
         m_ept = master.create_ept(40, m_inbox)
         pairs.append((master, m_ept, m_inbox, remote, r_ept, inbox))
@@ -694,7 +695,7 @@ def test_dual_pio_doorbell_during_a_running_service_rescans_instead_of_reenterin
 
 def test_dual_checks_links_and_pio_settings():
     chip, dual = _dual()
-    raises(ValueError, dual.core0.master, 1)  # link ids 0..links-1 (region(1) does not exist)
+    raises(ValueError, dual.core0.master, None, 1)  # link ids 0..links-1 (region(1) does not exist)
     dual2 = DualCore(CONFIG, links=2)
     other = RPMsgLite.master(bytearray(CONFIG.shm_size), _NoAttach(), CONFIG, 2)
     raises(ValueError, dual2.core0.attach, other)
@@ -705,7 +706,7 @@ def test_dual_checks_links_and_pio_settings():
     raises(ValueError, dual2.core0.master)
 
 
-class _NoAttach:
+class _NoAttach(Port):
     def notify(self, v):
         pass
 
@@ -844,7 +845,7 @@ def test_bells_are_cleared_before_delivery_and_kept_for_unattached_links():
 
 
 def test_fifo_mailbox_refuses_to_guess_on_an_rp2350():
-    import rl_rp2040_hw
+    from rl_rp2040 import hw as rl_rp2040_hw
 
     real = rl_rp2040_hw.is_rp2350
     rl_rp2040_hw.is_rp2350 = lambda: True

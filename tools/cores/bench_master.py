@@ -23,7 +23,7 @@ from array import array
 
 import board
 from rpmsg_lite import Queue, RPMsgError, ADDR_ANY, DONT_BLOCK
-import rl_env  # noqa: F401  (on CPython: the shim adds time.ticks_*)
+import rpmsg_lite.env  # noqa: F401  (on CPython: the shim adds time.ticks_*)
 from time import ticks_us, ticks_diff, ticks_ms
 
 ECHO = 30

@@ -20,7 +20,7 @@ import micropython
 
 import board
 from rpmsg_lite import Queue, DONT_BLOCK
-from rl_env import ticks_ms, ticks_diff
+from rpmsg_lite.env import ticks_ms, ticks_diff
 
 ADDR = 50
 _TABLE = 1024

@@ -1,9 +1,10 @@
-# The few POSIX calls the host port needs, on either interpreter.
-#
-# CPython has os, mmap, select and fcntl; the MicroPython unix port has no
-# mmap, mkfifo, flock or fd-level I/O, so there the same calls go through
-# ffi into libc. Both classes offer the same methods; the flag values are
-# Linux's (asm-generic), the only host the port targets.
+"""The few POSIX calls the host port needs, on either interpreter.
+
+CPython has os, mmap, select and fcntl; the MicroPython unix port has no
+mmap, mkfifo, flock or fd-level I/O, so there the same calls go through
+ffi into libc. Both classes offer the same methods; the flag values are
+Linux's (asm-generic), the only host the port targets.
+"""
 
 import sys
 import select

@@ -1,9 +1,10 @@
-# RP2040 (and the RP2350 doorbell) hardware facts used by the rl_rp2040
-# ports, in one place so each can be checked against its source.
-#
-# "pf X" means /work/shared/docs/platforms.md section X, which cites the
-# pico-sdk 2.1.1 register headers (sio.h, addressmap.h, intctrl.h, m0plus.h,
-# psm.h) and MicroPython 1.25 sources. Nothing here was read from hardware.
+"""RP2040 (and the RP2350 doorbell) hardware facts used by the rl_rp2040
+ports, in one place so each can be checked against its source.
+
+"pf X" means /work/shared/docs/platforms.md section X, which cites the
+pico-sdk 2.1.1 register headers (sio.h, addressmap.h, intctrl.h, m0plus.h,
+psm.h) and MicroPython 1.25 sources. Nothing here was read from hardware.
+"""
 
 from micropython import const
 
@@ -92,7 +93,7 @@ def port_defaults(config, regs):
     """(config, regs) with None replaced by what a port on the chip uses:
     the default Config and the real registers (rl_regs.HW)."""
     if regs is None:
-        import rl_regs
+        from rpmsg_lite import regs as rl_regs
 
         regs = rl_regs.HW
     if config is None:

@@ -1,23 +1,24 @@
-# The blocking receive queue (RPMsg-Lite's rpmsg_queue, spec 7.7).
-#
-# A Queue is an endpoint callback that keeps each message in its buffer
-# (RL_HOLD) until the application takes it with recv*. Differences from C:
-#   * It cannot overflow. Every queued message holds a distinct buffer of the
-#     link and the link has 2N buffers, so a queue of 2N entries (C's depth,
-#     issue #53) is never full. When the application stops reading, the
-#     peer's buffers run out and ITS sends block or fail with RL_ERR_NO_MEM:
-#     back-pressure instead of the C queue's silent drop.
-#   * A too-small caller buffer raises RL_ERR_BUFF_SIZE and leaves the
-#     message queued (C releases it, losing the message).
-#
-# Threading: one producer (the context that runs link.isr) and one consumer
-# (the context that calls recv*). Each index is written by one side only and
-# the slot is filled before the tail moves, so no lock is needed; a lock
-# would deadlock when a scheduled isr interrupts a recv on the same thread.
+"""The blocking receive queue (RPMsg-Lite's rpmsg_queue, spec 7.7).
+
+A Queue is an endpoint callback that keeps each message in its buffer
+(RL_HOLD) until the application takes it with recv*. Differences from C:
+  * It cannot overflow. Every queued message holds a distinct buffer of the
+    link and the link has 2N buffers, so a queue of 2N entries (C's depth,
+    issue #53) is never full. When the application stops reading, the
+    peer's buffers run out and ITS sends block or fail with RL_ERR_NO_MEM:
+    back-pressure instead of the C queue's silent drop.
+  * A too-small caller buffer raises RL_ERR_BUFF_SIZE and leaves the
+    message queued (C releases it, losing the message).
+
+Threading: one producer (the context that runs link.isr) and one consumer
+(the context that calls recv*). Each index is written by one side only and
+the slot is filled before the tail moves, so no lock is needed; a lock
+would deadlock when a scheduled isr interrupts a recv on the same thread.
+"""
 
 from array import array
 
-from rl_env import BLOCK, check_timeout, expired, idle, ticks_ms, MS_PER_INTERVAL
+from .env import BLOCK, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
 from .endpoint import RELEASE, HOLD
 from .errors import RPMsgError, ERR_NO_BUFF, ERR_BUFF_SIZE
 from .vring import copy
@@ -72,7 +73,7 @@ class Queue:
         start = ticks_ms()
         platform = self.link._platform
         while self._tail == self._head:
-            idle(platform, MS_PER_INTERVAL)
+            platform.wait(MS_PER_INTERVAL)
             if expired(start, timeout_ms):
                 raise RPMsgError(ERR_NO_BUFF, "no message within %d ms" % timeout_ms)
 

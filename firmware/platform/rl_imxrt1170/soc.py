@@ -1,23 +1,24 @@
-# i.MX RT1170 system-level set-up for the RPMsg-Lite port, CM7 side: the
-# openamp conflict check, the MPU region that makes shared memory
-# non-cacheable, D-cache maintenance by address, and starting the CM4.
-# Used by rl_imxrt1170 (the platform port); usable on its own too.
-#
-# Every register access goes through a ``regs`` accessor (rl_regs.HW on the
-# board, a register-model bus in tests). Nothing here is on a hot path.
-#
-# Sources (cited as "doc section" next to each fact):
-#   platforms.md  = /work/shared/docs/platforms.md (MicroPython 1.25 "MP125",
-#                   NXP device headers "HALNXP", MCMGR 4.1.5, rpmsg-lite)
-#   CM7-GUG       = Arm Cortex-M7 generic user guide, MPU and SCB chapters,
-#                   as published in Microchip's Cortex-M7 device docs
-#                   (onlinedocs.microchip.com, sections 2.7.4.1-2.7.4.6).
-#                   NOT part of the project docs: these are architecture
-#                   facts to re-check against Arm's own manuals.
-#   PERI_SRC.h    = NXP RT1170 device header (rev. 2.0, 2024-10-29), the
-#                   HALNXP file platforms.md 3.4 cites, read for bit masks.
-# "(unverified)" marks what no source confirmed; nothing here was ever run
-# on hardware.
+"""i.MX RT1170 system-level set-up for the RPMsg-Lite port, CM7 side: the
+openamp conflict check, the MPU region that makes shared memory
+non-cacheable, D-cache maintenance by address, and starting the CM4.
+Used by rl_imxrt1170 (the platform port); usable on its own too.
+
+Every register access goes through a ``regs`` accessor (rl_regs.HW on the
+board, a register-model bus in tests). Nothing here is on a hot path.
+
+Sources (cited as "doc section" next to each fact):
+  platforms.md  = /work/shared/docs/platforms.md (MicroPython 1.25 "MP125",
+                  NXP device headers "HALNXP", MCMGR 4.1.5, rpmsg-lite)
+  CM7-GUG       = Arm Cortex-M7 generic user guide, MPU and SCB chapters,
+                  as published in Microchip's Cortex-M7 device docs
+                  (onlinedocs.microchip.com, sections 2.7.4.1-2.7.4.6).
+                  NOT part of the project docs: these are architecture
+                  facts to re-check against Arm's own manuals.
+  PERI_SRC.h    = NXP RT1170 device header (rev. 2.0, 2024-10-29), the
+                  HALNXP file platforms.md 3.4 cites, read for bit masks.
+"(unverified)" marks what no source confirmed; nothing here was ever run
+on hardware.
+"""
 
 from micropython import const
 import sys
@@ -114,7 +115,7 @@ def load_barriers():
     (real=False), which is only right for register models. On mimxrt a
     missing assembler is an error rather than a silent no-op."""
     try:
-        from rl_imxrt1170_barrier import dsb, dsb_isb
+        from .barrier import dsb, dsb_isb
 
         dsb()  # CPython's shim raises NotImplementedError here
         return dsb, dsb_isb, True

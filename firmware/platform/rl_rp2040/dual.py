@@ -1,87 +1,89 @@
-# RP2040 mode (a): both cores run MicroPython, one shared heap; core 1 is
-# the single extra _thread (pf 2.2). See rl_rp2040.py for the overview;
-# "pf X" is platforms.md section X.
-#
-#     dual = DualCore(Config(buffer_count=4))
-#     dual.start_core1(core1_main)        # core1_main(side) runs on core 1,
-#     m = dual.core0.master()             #   e.g. side.remote() + endpoints
-#     ...                                 # then core 1 serves doorbells
-#     dual.deinit()                       # stops core 1's loop, cleanly
-#
-# Shared memory is a bytearray on the shared heap, aligned to VRING_ALIGN
-# inside a padded allocation (pf 2.4: the GC never moves blocks, GC blocks
-# are 16-byte aligned). Both cores see the same addresses and there are no
-# caches (pf 2.4), so descriptors hold real addresses as on any MCU.
-#
-# Doorbell: NOT the SIO FIFO. MicroPython's multicore-lockout handler owns
-# it on core 0 from boot (and on core 1 once _thread runs), discarding any
-# foreign word, and flash writes use it (pf 2.2, 7.1). Instead:
-#
-#   * Counters. For each direction a word per vector id in one shared
-#     array('I'); only the sending core writes its half (increment, wrapping
-#     at 2**30 so values stay small ints), the receiving core keeps a private
-#     copy of what it has delivered and calls link.isr(v) when the two differ.
-#     One writer per word means no lost or torn notification without atomics
-#     or locks: an aligned word store is single-copy atomic and the
-#     Cortex-M0+ has no data cache, so only compiler/VM ordering matters
-#     (pf 2.3 first row). The ring writes happen before the increment in
-#     program order (RPMsgLite notifies after publishing). A counter only
-#     moves forward, so a notification sent before the receiver's link is
-#     attached is delivered once it is: the master's single init kick
-#     cannot be lost (spec 6.3 race).
-#   * Waking core 1: a _thread lock used as a binary semaphore ("message
-#     available"; pf 2.3 row "_thread.allocate_lock()": a pico mutex_t whose
-#     blocking wait uses WFE and whose release does SEV). Core 1's service
-#     loop blocks in lock.acquire(); core 0 releases it after incrementing.
-#     Held means "no wake pending". Only core 0 releases and only core 1
-#     acquires, so "release if locked" never releases an unlocked lock
-#     (which raises RuntimeError). The check and the release run in one
-#     viper function, so a scheduled callback on core 0 (which may notify
-#     too) cannot slip in between (pf 4: the scheduler does not run during
-#     native code). MicroPython's acquire() ignores a timeout (py/modthread.c
-#     "TODO support timeout arg"), which is why only the loop blocks on it
-#     and wait(ms) polls the counters instead.
-#   * Waking core 0 (optional): core 1 writes 1 << k to a PIO block's
-#     IRQ_FORCE; rp2.PIO(n).irq(handler, trigger=IRQ_SMk) set up on core 0
-#     makes MicroPython acknowledge the flag and *schedule* the handler,
-#     which runs service() on core 0 in scheduler context (pf 2.3 row
-#     "rp2.PIO.irq() + IRQ_FORCE"; pf 2.2: scheduled callbacks only run on
-#     core 0). Without it core 0 receives when it polls: wait(ms) (which
-#     RPMsgLite calls while blocked) or service() from the application loop
-#     (e.g. an asyncio task). The counters stay the source of truth either
-#     way, so a lost or merged PIO IRQ (full scheduler queue) only delays.
-#     Core 1 gets no scheduled callbacks at all: it is a plain thread.
-#
-# No GIL on rp2 (pf 2.2): the two cores run Python truly in parallel. Every
-# attribute either core updates is created before core 1 starts, so across
-# cores only existing slots are rewritten (no dict or list ever resizes
-# under the other core), and each counter word has one writer.
-#
-# Flash writes and soft reset: nothing here touches the SIO FIFO or the
-# NVIC, claims a spinlock of its own or disables interrupts (the _thread
-# lock uses one of the SDK's striped spinlocks internally, for a few
-# instructions: pf 2.1), so MicroPython's lockout for flash writes works
-# unchanged, and core 1 waits in WFE where it can take the lockout IRQ. A
-# soft reset resets core 1 in hardware (pf 2.2 item 5), which ends the
-# loop; stop it first anyway (deinit(), e.g. in a try/finally), because
-# tools hang while a core-1 thread runs (pf 5 "mpremote", issue 13476) and
-# a reset inside the mutex code could leave that spinlock claimed
-# (inference, cf. pf 6a.2). The loop thread returns when stopped, so
-# _thread can start core 1 again afterwards ("core1 in use" is cleared on
-# return: mpthreadport.c core1_entry_wrapper).
+"""RP2040 mode (a): both cores run MicroPython, one shared heap; core 1 is
+the single extra _thread (pf 2.2). See rl_rp2040.py for the overview;
+"pf X" is platforms.md section X.
+
+    dual = DualCore(Config(buffer_count=4))
+    dual.start_core1(core1_main)        # core1_main(side) runs on core 1,
+    m = dual.core0.master()             #   e.g. side.remote() + endpoints
+    ...                                 # then core 1 serves doorbells
+    dual.deinit()                       # stops core 1's loop, cleanly
+
+Shared memory is a bytearray on the shared heap, aligned to VRING_ALIGN
+inside a padded allocation (pf 2.4: the GC never moves blocks, GC blocks
+are 16-byte aligned). Both cores see the same addresses and there are no
+caches (pf 2.4), so descriptors hold real addresses as on any MCU.
+
+Doorbell: NOT the SIO FIFO. MicroPython's multicore-lockout handler owns
+it on core 0 from boot (and on core 1 once _thread runs), discarding any
+foreign word, and flash writes use it (pf 2.2, 7.1). Instead:
+
+  * Counters. For each direction a word per vector id in one shared
+    array('I'); only the sending core writes its half (increment, wrapping
+    at 2**30 so values stay small ints), the receiving core keeps a private
+    copy of what it has delivered and calls link.isr(v) when the two differ.
+    One writer per word means no lost or torn notification without atomics
+    or locks: an aligned word store is single-copy atomic and the
+    Cortex-M0+ has no data cache, so only compiler/VM ordering matters
+    (pf 2.3 first row). The ring writes happen before the increment in
+    program order (RPMsgLite notifies after publishing). A counter only
+    moves forward, so a notification sent before the receiver's link is
+    attached is delivered once it is: the master's single init kick
+    cannot be lost (spec 6.3 race).
+  * Waking core 1: a _thread lock used as a binary semaphore ("message
+    available"; pf 2.3 row "_thread.allocate_lock()": a pico mutex_t whose
+    blocking wait uses WFE and whose release does SEV). Core 1's service
+    loop blocks in lock.acquire(); core 0 releases it after incrementing.
+    Held means "no wake pending". Only core 0 releases and only core 1
+    acquires, so "release if locked" never releases an unlocked lock
+    (which raises RuntimeError). The check and the release run in one
+    viper function, so a scheduled callback on core 0 (which may notify
+    too) cannot slip in between (pf 4: the scheduler does not run during
+    native code). MicroPython's acquire() ignores a timeout (py/modthread.c
+    "TODO support timeout arg"), which is why only the loop blocks on it
+    and wait(ms) polls the counters instead.
+  * Waking core 0 (optional): core 1 writes 1 << k to a PIO block's
+    IRQ_FORCE; rp2.PIO(n).irq(handler, trigger=IRQ_SMk) set up on core 0
+    makes MicroPython acknowledge the flag and *schedule* the handler,
+    which runs service() on core 0 in scheduler context (pf 2.3 row
+    "rp2.PIO.irq() + IRQ_FORCE"; pf 2.2: scheduled callbacks only run on
+    core 0). Without it core 0 receives when it polls: wait(ms) (which
+    RPMsgLite calls while blocked) or service() from the application loop
+    (e.g. an asyncio task). The counters stay the source of truth either
+    way, so a lost or merged PIO IRQ (full scheduler queue) only delays.
+    Core 1 gets no scheduled callbacks at all: it is a plain thread.
+
+No GIL on rp2 (pf 2.2): the two cores run Python truly in parallel. Every
+attribute either core updates is created before core 1 starts, so across
+cores only existing slots are rewritten (no dict or list ever resizes
+under the other core), and each counter word has one writer.
+
+Flash writes and soft reset: nothing here touches the SIO FIFO or the
+NVIC, claims a spinlock of its own or disables interrupts (the _thread
+lock uses one of the SDK's striped spinlocks internally, for a few
+instructions: pf 2.1), so MicroPython's lockout for flash writes works
+unchanged, and core 1 waits in WFE where it can take the lockout IRQ. A
+soft reset resets core 1 in hardware (pf 2.2 item 5), which ends the
+loop; stop it first anyway (deinit(), e.g. in a try/finally), because
+tools hang while a core-1 thread runs (pf 5 "mpremote", issue 13476) and
+a reset inside the mutex code could leave that spinlock claimed
+(inference, cf. pf 6a.2). The loop thread returns when stopped, so
+_thread can start core 1 again afterwards ("core1 in use" is cleared on
+return: mpthreadport.c core1_entry_wrapper).
+"""
 
 from micropython import const
 from array import array
 import micropython
 
-import rl_env
-from rl_env import ticks_ms, ticks_diff
-import rl_rp2040_hw as hw
+from rpmsg_lite import env
+from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.env import ticks_ms, ticks_diff
+from . import hw
 
-_WRAP = const(0x3FFFFFFF)
 _IDLE = const(0)
 _RUNNING = const(1)
 _STOPPED = const(2)
+_WRAP_VIPER = const(0x3FFFFFFF)  # port.WRAP as a literal: viper needs a compile-time int
 
 
 @micropython.viper
@@ -89,7 +91,7 @@ def _ring(bells, index: int, wake):
     # Single writer: read, increment, store one aligned word. Then wake
     # core 1 if its lock is held (a held lock means no wake is pending).
     p = ptr32(bells)
-    p[index] = (p[index] + 1) & _WRAP
+    p[index] = (p[index] + 1) & _WRAP_VIPER
     if wake:
         if wake.locked():
             wake.release()
@@ -115,7 +117,7 @@ class PioDoorbell:
 
             pio = rp2.PIO(index)
         if regs is None:
-            import rl_regs
+            from rpmsg_lite import regs as rl_regs
 
             regs = rl_regs.HW
         self.index = index
@@ -139,13 +141,13 @@ class PioDoorbell:
         self._pio.irq(None)
 
 
-class CoreSide:
-    """The platform object of one core (RPMsgLite's platform protocol:
-    notify, attach, detach, wait, shmem_config). ``dual.core0`` and
-    ``dual.core1``; each is used by the code running on that core."""
+class CoreSide(Port):
+    """The port of one core (a ``rpmsg_lite.port.Port``): ``dual.core0``
+    and ``dual.core1``; each is used by the code running on that core."""
 
     def __init__(self, dual, core, idle):
-        n = 2 * dual.links
+        Port.__init__(self, dual.config)
+        n = 2 * dual.link_count
         self.dual = dual
         self.core = core
         self._bells = dual._bells
@@ -153,42 +155,34 @@ class CoreSide:
         self._in = (1 - core) * n  # the peer's half
         self._slots = n
         self._seen = array("I", [0] * n)  # what I have delivered of the peer's counters
-        self._links = [None] * dual.links
         self._wake = dual._wake if core == 0 else None
         self._pio = dual._pio if core == 1 else None
-        self._idle = idle
+        if idle is not None:
+            self.idle = idle
         self._depth = 0  # service() nesting on this core
         self._again = False  # a PIO doorbell came in while service() ran
         self.notified = 0
         self.delivered = 0
         self.pio_calls = 0
 
-    # -- the platform protocol --------------------------------------------------
+    # -- the platform contract --------------------------------------------------
 
     def notify(self, vector_id):
         if not 0 <= vector_id < self._slots:
-            raise ValueError("vector %r is outside this DualCore's %d links" % (vector_id, self.dual.links))
+            raise ValueError("vector %r is outside this DualCore's %d links" % (vector_id, self.dual.link_count))
         _ring(self._bells, self._out + vector_id, self._wake)
-        self.notified = (self.notified + 1) & _WRAP
+        self.notified = (self.notified + 1) & WRAP
         if self._pio is not None:
             self._pio.ring()
 
     def attach(self, link):
-        if not 0 <= link.link_id < self.dual.links:
-            raise ValueError("link id %d: this DualCore has links 0..%d" % (link.link_id, self.dual.links - 1))
+        self.dual.region(link.link_id)  # raises for an id without a region
         if self.dual.closed:
             raise ValueError("the DualCore was deinitialised")
-        self._links[link.link_id] = link
+        Port.attach(self, link)
 
-    def detach(self, link):
-        i = link.link_id
-        if 0 <= i < len(self._links) and self._links[i] is link:
-            self._links[i] = None
-
-    def shmem_config(self, link_id):
-        return self.dual.config
-
-    wait = rl_env.PolledPort.wait
+    def region(self, link_id):
+        return self.dual.region(link_id)
 
     def service(self):
         """Deliver every notification the other core has sent, without
@@ -207,16 +201,16 @@ class CoreSide:
     def _scan(self):
         bells = self._bells
         seen = self._seen
-        links = self._links
+        links = self.links
         base = self._in
         done = 0
         for v in range(self._slots):
             count = bells[base + v]
             if count != seen[v]:
-                link = links[v >> 1]
+                link = links.get(v >> 1)
                 if link is not None:  # otherwise kept until it is attached
                     seen[v] = count
-                    self.delivered = (self.delivered + 1) & _WRAP
+                    self.delivered = (self.delivered + 1) & WRAP
                     link.isr(v)
                     done += 1
         return done
@@ -225,7 +219,7 @@ class CoreSide:
         # Scheduled by MicroPython on core 0 after the PIO IRQ. If it fell
         # between two bytecodes of a service() already running on this
         # core, let that one rescan instead of re-entering callbacks.
-        self.pio_calls = (self.pio_calls + 1) & _WRAP
+        self.pio_calls = (self.pio_calls + 1) & WRAP
         if self._depth:
             self._again = True
         else:
@@ -233,19 +227,11 @@ class CoreSide:
 
     # -- conveniences -----------------------------------------------------------------
 
-    def master(self, link_id=0, attach=False):
-        from rpmsg_lite import RPMsgLite
 
-        return RPMsgLite.master(self.dual.region(link_id), self, self.dual.config, link_id, attach)
-
-    def remote(self, link_id=0, attach=False):
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.remote(self.dual.region(link_id), self, self.dual.config, link_id, attach)
 
     def attached(self):
         """The links attached to this side."""
-        return [link for link in self._links if link is not None]
+        return list(self.links.values())
 
     def run(self, main=None):
         """Core 1's service loop (the body of start_core1's thread): run
@@ -288,7 +274,7 @@ class DualCore:
     pio     a PioDoorbell for core 1 -> core 0 interrupts, or None (core 0
             then receives by polling: wait()/service()).
     lock    the wake lock (default _thread.allocate_lock()).
-    idle    called between polls in wait() (default rl_env.sleep_ms(0),
+    idle    called between polls in wait() (default sleep_ms(0),
             which also runs scheduled callbacks on core 0).
     """
 
@@ -304,7 +290,7 @@ class DualCore:
 
             lock = _thread.allocate_lock()
         self.config = config
-        self.links = links
+        self.link_count = links
         self._regions = []
         for _ in range(links):
             self._regions.append(hw.pinned_buffer(config.shm_size, max(config.vring_align, 4)))
@@ -318,7 +304,6 @@ class DualCore:
         self.closed = False
         self.core1_state = _IDLE
         self.core1_error = None
-        idle = idle if idle is not None else _pause
         self.core0 = CoreSide(self, 0, idle)
         self.core1 = CoreSide(self, 1, idle)
         if pio is not None:
@@ -326,8 +311,8 @@ class DualCore:
 
     def region(self, link_id):
         """The aligned shared memory of link ``link_id``."""
-        if not isinstance(link_id, int) or not 0 <= link_id < self.links:
-            raise ValueError("link id %r: this DualCore has links 0..%d" % (link_id, self.links - 1))
+        if not isinstance(link_id, int) or not 0 <= link_id < self.link_count:
+            raise ValueError("link id %r: this DualCore has links 0..%d" % (link_id, self.link_count - 1))
         return self._regions[link_id][1]
 
     # -- core 1 --------------------------------------------------------------------------
@@ -367,7 +352,7 @@ class DualCore:
         while self.core1_state == _RUNNING:
             if ticks_diff(ticks_ms(), start) >= timeout_ms:
                 return False
-            rl_env.sleep_ms(1)
+            env.sleep_ms(1)
         return True
 
     # -- teardown ----------------------------------------------------------------------------
@@ -387,11 +372,6 @@ class DualCore:
                 link.deinit()
         return stopped
 
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.deinit()
 
     def stats(self):
         return {"core0": self.core0.stats(), "core1": self.core1.stats(), "core1_state": self.core1_state}
@@ -402,7 +382,3 @@ def _wake_core1(wake):
     # The check-and-release of _ring, without a counter.
     if wake.locked():
         wake.release()
-
-
-def _pause():
-    rl_env.sleep_ms(0)

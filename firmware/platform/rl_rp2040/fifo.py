@@ -1,66 +1,66 @@
-# RP2040 mode (b): the SIO FIFO mailbox. MicroPython runs on core 0 only;
-# core 1 runs other firmware (e.g. C RPMsg-Lite) that this module can start
-# through the boot ROM. See rl_rp2040.py for the overview; "pf X" is
-# platforms.md section X.
-#
-# Doorbell word (one 32-bit FIFO word per notification, both directions):
-#     the RPMsg-Lite vector id (link_id << 1) | vring   (rpmsg_lite_spec 6.5)
-# so a C peer needs three lines (pico-sdk names):
-#     platform_notify(v):  if (multicore_fifo_wready()) sio_hw->fifo_wr = v;
-#     SIO_IRQ_PROC1 ISR:   while (multicore_fifo_rvalid()) env_isr(sio_hw->fifo_rd);
-#                          multicore_fifo_clear_irq();
-# Dropping a kick on a full FIFO (first line) is safe with consumed-buffer
-# notifications off: after the init kick each side only ever sends one
-# vector (the remote 0, the master 1), so 8 unread copies cover it.
-# Words above 0xFFFF are not vector ids (link ids stop at 0x7FFF, spec 6.5)
-# and are counted as ``foreign``: e.g. MicroPython's lockout magic.
-#
-# Why the FIFO IRQ is masked: MicroPython installs the pico-sdk lockout
-# handler on core 0's SIO FIFO IRQ at boot; it pops and throws away every
-# word that is not LOCKOUT_MAGIC_START (pf 2.2 items 1, 3). So while this
-# mailbox lives, core 0's SIO IRQ (NVIC bit 15) stays disabled through ICER,
-# and deinit() restores it (ISER) if it was enabled. Python cannot attach a
-# handler to that IRQ, so receiving is polling FIFO_ST.VLD in service() and
-# wait(ms).
-#
-# What that costs (pf 2.2 "Who uses the FIFO", 2.3, 7.2):
-#   * _thread cannot be used: starting a thread resets core 1 (killing the
-#     firmware) and runs the launch handshake on the same FIFO; soft reset
-#     resets core 1 too (mp_thread_deinit -> multicore_reset_core1). And a
-#     Python thread on core 1 could not lock core 0 out for a flash write:
-#     its LOCKOUT_MAGIC_START would land here, be counted as foreign and
-#     never echoed, hanging that write (pf 2.2 "Polling can hang").
-#   * Flash writes on core 0 (filesystem, rp2.Flash) do not stop core 1,
-#     because non-MicroPython code never registers as a lockout victim
-#     (pf 2.2 last bullet). Core 1's code and data must therefore live in
-#     RAM only: anything it runs from XIP flash can crash during a write.
-#   * The firmware must not lock core 0 out itself (e.g. pico-sdk flash
-#     writes from core 1): core 0 would never answer.
-#   * Call deinit() before a soft reset so the IRQ is enabled again (a
-#     later _thread's flash-write lockout needs core 0's handler).
-#
-# notify() never waits (RPMsg-Lite issue #7, spec pitfall 17): with FIFO_ST
-# RDY clear (8 words unread) the vector goes into a backlog bitmask that is
-# written out (lowest vector first) by the next notify(), service() or
-# wait() that finds room in the FIFO. Coalescing loses nothing: a
-# notification only means "look at this vring", and the receiver drains it
-# completely. Only vectors 30 and up (link ids >= 15) cannot be backlogged:
-# they are counted as ``dropped``.
-#
-# Races (pf 2.1 bit semantics): only this core writes its TX FIFO, so RDY
-# read as 1 stays 1 until our write (no WOF from us); only this core reads
-# its RX FIFO, so VLD read as 1 stays 1 until our read (no ROE from us).
-# Sticky WOF/ROE left by anyone else are counted and cleared (write to
-# clear) in service().
+"""RP2040 mode (b): the SIO FIFO mailbox. MicroPython runs on core 0 only;
+core 1 runs other firmware (e.g. C RPMsg-Lite) that this module can start
+through the boot ROM. See rl_rp2040.py for the overview; "pf X" is
+platforms.md section X.
+
+Doorbell word (one 32-bit FIFO word per notification, both directions):
+    the RPMsg-Lite vector id (link_id << 1) | vring   (rpmsg_lite_spec 6.5)
+so a C peer needs three lines (pico-sdk names):
+    platform_notify(v):  if (multicore_fifo_wready()) sio_hw->fifo_wr = v;
+    SIO_IRQ_PROC1 ISR:   while (multicore_fifo_rvalid()) env_isr(sio_hw->fifo_rd);
+                         multicore_fifo_clear_irq();
+Dropping a kick on a full FIFO (first line) is safe with consumed-buffer
+notifications off: after the init kick each side only ever sends one
+vector (the remote 0, the master 1), so 8 unread copies cover it.
+Words above 0xFFFF are not vector ids (link ids stop at 0x7FFF, spec 6.5)
+and are counted as ``foreign``: e.g. MicroPython's lockout magic.
+
+Why the FIFO IRQ is masked: MicroPython installs the pico-sdk lockout
+handler on core 0's SIO FIFO IRQ at boot; it pops and throws away every
+word that is not LOCKOUT_MAGIC_START (pf 2.2 items 1, 3). So while this
+mailbox lives, core 0's SIO IRQ (NVIC bit 15) stays disabled through ICER,
+and deinit() restores it (ISER) if it was enabled. Python cannot attach a
+handler to that IRQ, so receiving is polling FIFO_ST.VLD in service() and
+wait(ms).
+
+What that costs (pf 2.2 "Who uses the FIFO", 2.3, 7.2):
+  * _thread cannot be used: starting a thread resets core 1 (killing the
+    firmware) and runs the launch handshake on the same FIFO; soft reset
+    resets core 1 too (mp_thread_deinit -> multicore_reset_core1). And a
+    Python thread on core 1 could not lock core 0 out for a flash write:
+    its LOCKOUT_MAGIC_START would land here, be counted as foreign and
+    never echoed, hanging that write (pf 2.2 "Polling can hang").
+  * Flash writes on core 0 (filesystem, rp2.Flash) do not stop core 1,
+    because non-MicroPython code never registers as a lockout victim
+    (pf 2.2 last bullet). Core 1's code and data must therefore live in
+    RAM only: anything it runs from XIP flash can crash during a write.
+  * The firmware must not lock core 0 out itself (e.g. pico-sdk flash
+    writes from core 1): core 0 would never answer.
+  * Call deinit() before a soft reset so the IRQ is enabled again (a
+    later _thread's flash-write lockout needs core 0's handler).
+
+notify() never waits (RPMsg-Lite issue #7, spec pitfall 17): with FIFO_ST
+RDY clear (8 words unread) the vector goes into a backlog bitmask that is
+written out (lowest vector first) by the next notify(), service() or
+wait() that finds room in the FIFO. Coalescing loses nothing: a
+notification only means "look at this vring", and the receiver drains it
+completely. Only vectors 30 and up (link ids >= 15) cannot be backlogged:
+they are counted as ``dropped``.
+
+Races (pf 2.1 bit semantics): only this core writes its TX FIFO, so RDY
+read as 1 stays 1 until our write (no WOF from us); only this core reads
+its RX FIFO, so VLD read as 1 stays 1 until our read (no ROE from us).
+Sticky WOF/ROE left by anyone else are counted and cleared (write to
+clear) in service().
+"""
 
 from micropython import const
 
-import rl_env
-from rl_env import check_timeout, expired, ticks_ms, ticks_diff
-import rl_rp2040_hw as hw
-from rl_rp2040_hw import FIFO_VLD, FIFO_RDY, FIFO_WOF, FIFO_ROE, FIFO_STICKY, FIFO_DEPTH
+from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.env import check_timeout, expired, ticks_ms, ticks_diff
+from . import hw
+from .hw import FIFO_VLD, FIFO_RDY, FIFO_WOF, FIFO_ROE, FIFO_STICKY, FIFO_DEPTH
 
-_WRAP = const(0x3FFFFFFF)  # counters stay small ints: no allocation when they grow
 _MAX_VECTOR = const(0xFFFF)  # (0x7FFF << 1) | 1
 _BITMASK_VECTORS = const(30)  # vectors kept in small-int bitmasks (backlog, pending)
 _SERVICE_ROUNDS = const(32)  # 4 x FIFO_DEPTH: bounded even if the peer keeps pushing
@@ -132,7 +132,7 @@ def launch_core1(regs, entry, sp, vtor, timeout_ms=1000, sev=None, idle=None):
     check_launch_words(entry, sp, vtor)
     check_timeout(timeout_ms)
     if sev is None:
-        from rl_rp2040_sev import sev  # inline Thumb: only on the board
+        from .sev import sev  # inline Thumb: only on the board
     start = ticks_ms()
     reset_core1(regs, timeout_ms)
     # The boot ROM's greeting 0 (the SDK pops it the same way); a missing
@@ -171,14 +171,13 @@ def launch_core1(regs, entry, sp, vtor, timeout_ms=1000, sev=None, idle=None):
 # -- the mailbox ---------------------------------------------------------------------
 
 
-class FifoMailbox(rl_env.PolledPort):
-    """The platform object of the MicroPython core (core 0) when core 1 runs
-    other firmware: RPMsgLite's platform protocol (notify, attach, detach,
-    wait, shmem_config) over the SIO FIFOs.
+class FifoMailbox(Port):
+    """The port of the MicroPython core (core 0) when core 1 runs other
+    firmware: a ``rpmsg_lite.port.Port`` over the SIO FIFOs.
 
-    config  rpmsg_lite Config returned by shmem_config() (default Config()).
+    config  rpmsg_lite Config of the links (default Config()).
     regs    register accessor (default rl_regs.HW).
-    idle    called between polls while waiting (default rl_env.sleep_ms(0));
+    idle    called between polls while waiting (default sleep_ms(0));
             tests step the simulated core 1 here.
     sev     SEV for the launch handshake (default: inline Thumb code).
 
@@ -192,9 +191,10 @@ class FifoMailbox(rl_env.PolledPort):
             # handler on. rl_rp2040_bell uses the RP2350's doorbells.
             raise NotImplementedError("rl_rp2040_fifo knows the RP2040 only; on an RP2350 see rl_rp2040_bell")
         config, regs = hw.port_defaults(config, regs)
-        self.config = config
+        Port.__init__(self, config)
         self._regs = regs
-        self._idle = idle if idle is not None else _pause
+        if idle is not None:
+            self.idle = idle
         self._sev = sev
         self.core = regs.field(hw.SIO_CPUID, 0, 1)
         # Hot-path addresses as attributes: long ints on 32-bit ports, made once.
@@ -202,7 +202,6 @@ class FifoMailbox(rl_env.PolledPort):
         self._wr = hw.SIO_FIFO_WR
         self._rd = hw.SIO_FIFO_RD
         self._irq_bit = 1 << (hw.SIO_IRQ_PROC0 + self.core)
-        self._links = {}
         self._backlog = 0  # vectors waiting for room in the TX FIFO (bit v)
         self._pending = 0  # vectors that arrived before their link was attached (bit v)
         self._closed = False
@@ -223,30 +222,26 @@ class FifoMailbox(rl_env.PolledPort):
         regs.write(hw.NVIC_ICER, self._irq_bit)
         self._clear_sticky()
 
-    # -- the platform protocol --------------------------------------------------
+    # -- the platform contract --------------------------------------------------
 
     def notify(self, vector_id):
         """Push vector_id to core 1 without waiting (backlogged if full)."""
         regs = self._regs
-        self.notified = (self.notified + 1) & _WRAP
+        self.notified = (self.notified + 1) & WRAP
         if self._backlog:
             self._flush()
         if not self._backlog and regs.test(self._st, FIFO_RDY):
             regs.write(self._wr, vector_id)
         elif vector_id < _BITMASK_VECTORS:
             self._backlog |= 1 << vector_id
-            self.deferred = (self.deferred + 1) & _WRAP
+            self.deferred = (self.deferred + 1) & WRAP
         else:
-            self.dropped = (self.dropped + 1) & _WRAP
+            self.dropped = (self.dropped + 1) & WRAP
 
     def attach(self, link):
         if self._closed:
             raise ValueError("the mailbox was deinitialised")
-        self._links[link.link_id] = link
-
-    def detach(self, link):
-        if self._links.get(link.link_id) is link:
-            del self._links[link.link_id]
+        Port.attach(self, link)
 
     def service(self):
         """Deliver every doorbell waiting in the RX FIFO, write out the
@@ -272,16 +267,16 @@ class FifoMailbox(rl_env.PolledPort):
     # -- internals ------------------------------------------------------------------
 
     def _dispatch(self, word):
-        self.received = (self.received + 1) & _WRAP
+        self.received = (self.received + 1) & WRAP
         if word > _MAX_VECTOR:
-            self.foreign = (self.foreign + 1) & _WRAP
+            self.foreign = (self.foreign + 1) & WRAP
             self.last_foreign = word
             return 0
-        link = self._links.get(word >> 1)
+        link = self.links.get(word >> 1)
         if link is None:
             # Kept for a link attached later (a remote created after the
             # master's init kick still comes up: spec 6.3 race).
-            self.unrouted = (self.unrouted + 1) & _WRAP
+            self.unrouted = (self.unrouted + 1) & WRAP
             if word < _BITMASK_VECTORS:
                 self._pending |= 1 << word
             return 0
@@ -294,7 +289,7 @@ class FifoMailbox(rl_env.PolledPort):
         bits = self._pending
         while bits:
             if bits & 1:
-                link = self._links.get(v >> 1)
+                link = self.links.get(v >> 1)
                 if link is not None:
                     self._pending &= ~(1 << v)
                     link.isr(v)
@@ -321,9 +316,9 @@ class FifoMailbox(rl_env.PolledPort):
         flags = regs.field(self._st, 0, 4) & FIFO_STICKY
         if flags:
             if flags & FIFO_WOF:
-                self.wof = (self.wof + 1) & _WRAP
+                self.wof = (self.wof + 1) & WRAP
             if flags & FIFO_ROE:
-                self.roe = (self.roe + 1) & _WRAP
+                self.roe = (self.roe + 1) & WRAP
             regs.write(self._st, flags)  # write to clear (pf 2.1)
 
     # -- core 1 ---------------------------------------------------------------------
@@ -338,11 +333,11 @@ class FifoMailbox(rl_env.PolledPort):
             raise ValueError("the mailbox was deinitialised")
         if self.core != 0:
             raise RuntimeError("core 1 can only be launched from core 0")
-        if self._links:
+        if self.links:
             raise RuntimeError("launch core 1 before creating links (the handshake uses the FIFO)")
         self._backlog = 0
         self._pending = 0
-        self.launch_attempts = launch_core1(self._regs, entry, sp, vtor, timeout_ms, self._sev, self._idle)
+        self.launch_attempts = launch_core1(self._regs, entry, sp, vtor, timeout_ms, self._sev, self.idle)
         self._clear_sticky()
         return self.launch_attempts
 
@@ -353,7 +348,7 @@ class FifoMailbox(rl_env.PolledPort):
         check_timeout(timeout_ms)
         if not 0 <= word <= 0xFFFFFFFF:
             raise ValueError("a FIFO word is 32 bits")
-        if not _wait(self._regs, self._st, FIFO_RDY, ticks_ms(), timeout_ms, self._idle):
+        if not _wait(self._regs, self._st, FIFO_RDY, ticks_ms(), timeout_ms, self.idle):
             return False
         self._regs.write(self._wr, word)
         return True
@@ -367,9 +362,7 @@ class FifoMailbox(rl_env.PolledPort):
         if self._closed:
             return
         self._closed = True
-        for link in list(self._links.values()):
-            link.deinit()
-        self._links = {}
+        Port.deinit(self)
         regs = self._regs
         self.unrouted += _drain(regs)
         self._clear_sticky()
@@ -377,23 +370,8 @@ class FifoMailbox(rl_env.PolledPort):
             regs.write(hw.NVIC_ICPR, self._irq_bit)
             regs.write(hw.NVIC_ISER, self._irq_bit)
 
-    def __enter__(self):
-        return self
 
-    def __exit__(self, *exc):
-        self.deinit()
 
-    def master(self, shm, link_id=0, attach=False):
-        """RPMsgLite master on ``shm`` with this mailbox."""
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.master(shm, self, self.config, link_id, attach)
-
-    def remote(self, shm, link_id=0, attach=False):
-        """RPMsgLite remote on ``shm`` with this mailbox."""
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.remote(shm, self, self.config, link_id, attach)
 
     def stats(self):
         return {
@@ -415,6 +393,3 @@ class FifoMailbox(rl_env.PolledPort):
     def __repr__(self):
         return "<FifoMailbox core %d %s>" % (self.core, "closed" if self._closed else "open")
 
-
-def _pause():
-    rl_env.sleep_ms(0)

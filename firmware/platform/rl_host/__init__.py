@@ -1,44 +1,49 @@
-# Host port: two processes ("cores") share a file exactly as two cores share
-# SRAM, with named FIFOs as their doorbells.
-#
-# Transport contract (other implementations speak it too; see README):
-#   FILE        the shared region: config.shm_size bytes, mapped MAP_SHARED.
-#               The master creates it (or truncates it to that size) and
-#               zeroes it before init.
-#   FILE.m2r    FIFO of master->remote notifications, FILE.r2m the reverse.
-#               A notification is the vector id (2*link_id + vring) as a
-#               little-endian u32. Both sides open both FIFOs read-write, so
-#               a notification sent before the peer listens stays in the
-#               pipe like a pending mailbox interrupt.
-#   FILE.ready  created by the master once its rings are formatted, removed
-#               when it starts and when it exits; the remote waits for it.
-#   Liveness    (optional) each side holds flock(LOCK_EX) on the FIFO it
-#               writes for as long as it runs; a LOCK_SH|LOCK_NB probe that
-#               succeeds on the peer's FIFO means the peer is gone.
-# Nothing is negotiated: both sides are given the same configuration, with
-# descriptor addresses based at pa_base 0x20200000 by default so images are
-# position independent.
+"""Host port: two processes ("cores") share a file exactly as two cores share
+SRAM, with named FIFOs as their doorbells.
+
+Transport contract (other implementations speak it too; see README):
+  FILE        the shared region: config.shm_size bytes, mapped MAP_SHARED.
+              The master creates it (or truncates it to that size) and
+              zeroes it before init.
+  FILE.m2r    FIFO of master->remote notifications, FILE.r2m the reverse.
+              A notification is the vector id (2*link_id + vring) as a
+              little-endian u32. Both sides open both FIFOs read-write, so
+              a notification sent before the peer listens stays in the
+              pipe like a pending mailbox interrupt.
+  FILE.ready  created by the master once its rings are formatted, removed
+              when it starts and when it exits; the remote waits for it.
+  Liveness    (optional) each side holds flock(LOCK_EX) on the FIFO it
+              writes for as long as it runs; a LOCK_SH|LOCK_NB probe that
+              succeeds on the peer's FIFO means the peer is gone.
+Nothing is negotiated: both sides are given the same configuration, with
+descriptor addresses based at pa_base 0x20200000 by default so images are
+position independent.
+"""
 
 from micropython import const
-import rl_env
-from rl_host_os import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
+from rpmsg_lite import env
+from rpmsg_lite.port import Port
+from rpmsg_lite.config import Config
+from .hostos import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
 
 DEFAULT_PA_BASE = const(0x20200000)
 _BATCH = const(256)  # bytes of doorbells read at once: 64 notifications
 
 
-class HostPort:
-    """The platform object of one side (see RPMsgLite's platform protocol).
+class HostPort(Port):
+    """The port of one side (a ``rpmsg_lite.port.Port``).
 
-    Create with ``HostPort.master(path, size)`` or ``HostPort.remote(path,
-    size)``; ``port.shm`` is the mapped region to build the link on.
+    Create with ``HostPort.create(path, size)`` (the master's side, which
+    makes the files) or ``HostPort.open(path, size)`` (the remote's side,
+    which waits for them); ``port.shm`` is the mapped region, and
+    ``port.master()`` / ``port.remote()`` build a link on it.
     """
 
-    def __init__(self, path, size, master):
+    def __init__(self, path, size, creator, config=None):
+        Port.__init__(self, config)
         self.path = path
-        self.master = master
+        self.creator = creator  # this side made the files (the master's side)
         self.size = size
-        self.links = {}
         self.dropped = 0  # notifications lost to a full FIFO (the peer is far behind)
         self._os = host_os()
         self._rx = bytearray(_BATCH)
@@ -48,35 +53,35 @@ class HostPort:
         ros = self._os
         for suffix in (".m2r", ".r2m"):
             ros.make_fifo(path + suffix)
-        self.shm, self._map = ros.map_file(path, size, master)
-        self._out = ros.open_fifo(path + (".m2r" if master else ".r2m"))
-        self._in = ros.open_fifo(path + (".r2m" if master else ".m2r"))
+        self.shm, self._map = ros.map_file(path, size, creator)
+        self._out = ros.open_fifo(path + (".m2r" if creator else ".r2m"))
+        self._in = ros.open_fifo(path + (".r2m" if creator else ".m2r"))
         ros.flock(self._out, LOCK_EX | LOCK_NB)
         self._poll = ros.poller(self._in)
 
     @classmethod
-    def master(cls, path, size):
-        """The master side: (re)creates and zeroes FILE and the FIFOs."""
+    def create(cls, path, size, config=None):
+        """The master's side: (re)creates and zeroes FILE and the FIFOs."""
         ros = host_os()
         ros.remove(path + ".ready")
-        port = cls(path, size, True)
+        port = cls(path, size, True, config)
         # Zero through the mapping rather than by truncating to 0: a remote
         # still mapped would fault on pages past a shrunken end of file.
         port.shm[:] = bytes(size)
         return port
 
     @classmethod
-    def remote(cls, path, size, timeout_ms=rl_env.BLOCK):
-        """The remote side: waits for FILE.ready, then maps FILE."""
+    def open(cls, path, size, timeout_ms=env.BLOCK, config=None):
+        """The remote's side: waits for FILE.ready, then maps FILE."""
         ros = host_os()
-        start = rl_env.ticks_ms()
+        start = env.ticks_ms()
         while not ros.exists(path + ".ready"):
-            if rl_env.expired(start, timeout_ms):
+            if env.expired(start, timeout_ms):
                 raise OSError("no master: %s.ready did not appear within %d ms" % (path, timeout_ms))
-            rl_env.sleep_ms(10)
-        return cls(path, size, False)
+            env.sleep_ms(10)
+        return cls(path, size, False, config)
 
-    # -- platform interface ------------------------------------------------
+    # -- the platform contract -----------------------------------------------
 
     def notify(self, vector_id):
         word = self._words.get(vector_id)
@@ -90,26 +95,30 @@ class HostPort:
         if self._os.write(self._out, word) < 0:
             self.dropped += 1
 
-    def attach(self, link):
-        self.links[link.link_id] = link
-        if self.master:
-            self._os.touch(self.path + ".ready")
+    def region(self, link_id):
+        return self.shm
 
-    def detach(self, link):
-        if self.links.get(link.link_id) is link:
-            del self.links[link.link_id]
+    def link_config(self, link_id):
+        # Each process maps the file at its own address, so descriptors must
+        # hold the contract's pa_base, not an address of this process.
+        return self.config or Config(pa_base=DEFAULT_PA_BASE)
+
+    def attach(self, link):
+        Port.attach(self, link)
+        if self.creator:
+            self._os.touch(self.path + ".ready")
 
     def wait(self, ms):
         """Wait up to ms for doorbells and deliver them; returns how many
         notifications were taken."""
         if self._thread is not None:
-            rl_env.sleep_ms(ms)  # the doorbell thread delivers
+            env.sleep_ms(ms)  # the doorbell thread delivers
             return 0
         if not self._os.readable(self._poll, ms):
             return 0
-        return self.dispatch()
+        return self.service()
 
-    def dispatch(self):
+    def service(self):
         """Deliver every doorbell waiting in the FIFO, without blocking."""
         total = 0
         rx = self._rx
@@ -154,7 +163,7 @@ class HostPort:
             try:
                 while not self._closed:
                     if self._os.readable(self._poll, period_ms):
-                        self.dispatch()
+                        self.service()
             except (OSError, ValueError):
                 if not self._closed:
                     raise  # a real failure, not the port closing under us
@@ -167,9 +176,8 @@ class HostPort:
         if self._closed:
             return
         self._closed = True
-        for link in list(self.links.values()):
-            link.deinit()
-        if self.master:
+        self.deinit()
+        if self.creator:
             self._os.remove(self.path + ".ready")
         self._os.close(self._out)
         self._os.close(self._in)

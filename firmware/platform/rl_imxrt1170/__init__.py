@@ -1,86 +1,87 @@
-# i.MX RT1170 platform port: MicroPython on the Cortex-M7 is the RPMsg-Lite
-# master; the Cortex-M4 runs NXP SDK firmware with the C library as remote
-# (e.g. the SDK's rpmsg_lite_pingpong remote). MicroPython only runs on the
-# CM7 (platforms.md 3.1).
-#
-#     import rl_imxrt1170 as rt
-#     port = rt.IMXRT1170()                 # MCMGR doorbells, 2 buffers at 0x202C0000
-#     port.start_cm4(open("cm4.bin", "rb").read())
-#     port.wait_remote_ready(5000)          # MCMGR start-up handshake + app event
-#     link = port.master()                  # RPMsgLite master on port.shm
-#     while True: port.wait(1)              # or call port.service() from a loop
-#
-# Shared-memory layout: rpmsg-lite's imxrt1170 platform (platforms.md 3.6,
-# rpmsg_lite_spec.md 1.2/1.3): VRING_ALIGN 0x10, VRING_SIZE computed from the
-# buffer count, vring 0 at the base, one link (RL_PLATFORM_HIGHEST_LINK_ID
-# 0), descriptors hold absolute addresses. Nothing in memory records the
-# buffer count: it must equal the CM4 firmware's RL_BUFFER_COUNT (and the
-# payload its RL_BUFFER_PAYLOAD_SIZE); shmem_config() builds that Config.
-#
-# Doorbells go through the Messaging Unit, A side (MUA, platforms.md 3.3),
-# in one of two modes matching the C platform layer (platforms.md 3.6,
-# rpmsg_lite_spec.md 10.3):
-#   MCMGR  RL_USE_MCMGR_IPC_ISR_HANDLER=1 (the NXP examples): a kick is the
-#          word (6 << 16) | queue on MU channel 3 (TR3/RR3). Sent like
-#          MCMGR_TriggerEventForce: never waits for TE3; a word still unread
-#          is overwritten (counted in ``overwritten``), or the new word is
-#          skipped when it is the same kick (counted in ``coalesced``).
-#   GIR    RL_USE_MCMGR_IPC_ISR_HANDLER=0: a kick sets GIR(queue) in CR with
-#          MU_TriggerInterrupts semantics (refused while that GIR is still
-#          pending, which is a pending kick already: ``coalesced``); the CM4
-#          kicks us with GIP0/GIP1 in SR, which we clear (write 1) before
-#          calling link.isr(queue).
-# Either way nothing blocks on the CM4, so a dead CM4 cannot hang a send
-# (RPMsg-Lite issue #7, platforms.md 6b.1): sends fail with ERR_NO_MEM
-# once the CM4 stops returning buffers.
-#
-# Channel 3 also carries MCMGR's start-up protocol in both modes
-# (platforms.md 3.5): the CM4 sends core-up 0x00010000, asks for the startup
-# data with 0x00050001/0x00050002, to which this port answers
-# 0x0004LLLL/0x0004HHHH (halves of ``startup_data``, the shared-memory base
-# by default, as the NXP master passes it), reports 0x00050003 (running),
-# and the pingpong remote signals 0x00070001 once its RPMsg-Lite remote is
-# initialised: only then may the master init (its single kick would be lost
-# otherwise: rpmsg_lite_spec.md 6.3).
-#
-# Receiving is by polling: Python cannot attach a handler to MUA_IRQn, and
-# no MU interrupt enable is set. service() (non-blocking) and wait(ms)
-# (RPMsgLite calls it while blocked) read SR and dispatch to link.isr() in
-# the caller's context, never in an IRQ. Neither they nor notify() allocate
-# (register masks >= 2**30 are made once, at import; RR3 is read as its low
-# 30 bits, which hold every MCMGR event: types are 1..9).
-#
-# Caches: the CM7 D-cache is on under MicroPython and OCRAM is cacheable by
-# default (platforms.md 3.2), while rpmsg-lite's imxrt1170 cache hooks are
-# empty (platforms.md 3.6). DEFAULT: an MPU region (number 15, away from
-# openamp's 10) makes the shared region normal non-cacheable, like NXP's
-# examples and MicroPython's openamp do. The alternative, cache maintenance
-# by address, is not used for the rings because it cannot be made correct
-# here: with VRING_ALIGN 0x10 the master-written avail ring and the
-# CM4-written used ring share 32-byte cache lines (N=2: avail at +0x20,
-# used at +0x30), so cleaning a line we wrote would write stale copies of
-# the CM4's fields back, and the core (rpmsg_lite.link/vring) has no
-# per-access flush/invalidate hooks. Cache maintenance is used where it is
-# safe: cleaning the CM4 image after copying it, and clean+invalidate of
-# the region before its MPU attributes change. Pass mpu_region=None only if
-# the region is non-cacheable by other means.
-#
-# MicroPython's built-in openamp module cannot share the MU with this port
-# (it owns GIE0/GIP0, the MUA handler and MPU region 10, and formats
-# offset-based vrings): the constructor raises PlatformConflict when it sees
-# it (see rl_imxrt1170_soc.openamp_conflict).
-#
-# (unverified) on hardware: everything; in particular the MU clock gate
-# address (enable_mu_clock, off by default), whether a gated MU reads as 0,
-# whether SW_RESET self-clears, and the DSB/ISB encodings (see the soc and
-# barrier modules).
+"""i.MX RT1170 platform port: MicroPython on the Cortex-M7 is the RPMsg-Lite
+master; the Cortex-M4 runs NXP SDK firmware with the C library as remote
+(e.g. the SDK's rpmsg_lite_pingpong remote). MicroPython only runs on the
+CM7 (platforms.md 3.1).
+
+    import rl_imxrt1170 as rt
+    port = rt.IMXRT1170()                 # MCMGR doorbells, 2 buffers at 0x202C0000
+    port.start_cm4(open("cm4.bin", "rb").read())
+    port.wait_remote_ready(5000)          # MCMGR start-up handshake + app event
+    link = port.master()                  # RPMsgLite master on port.shm
+    while True: port.wait(1)              # or call port.service() from a loop
+
+Shared-memory layout: rpmsg-lite's imxrt1170 platform (platforms.md 3.6,
+rpmsg_lite_spec.md 1.2/1.3): VRING_ALIGN 0x10, VRING_SIZE computed from the
+buffer count, vring 0 at the base, one link (RL_PLATFORM_HIGHEST_LINK_ID
+0), descriptors hold absolute addresses. Nothing in memory records the
+buffer count: it must equal the CM4 firmware's RL_BUFFER_COUNT (and the
+payload its RL_BUFFER_PAYLOAD_SIZE); sdk_config() builds that Config.
+
+Doorbells go through the Messaging Unit, A side (MUA, platforms.md 3.3),
+in one of two modes matching the C platform layer (platforms.md 3.6,
+rpmsg_lite_spec.md 10.3):
+  MCMGR  RL_USE_MCMGR_IPC_ISR_HANDLER=1 (the NXP examples): a kick is the
+         word (6 << 16) | queue on MU channel 3 (TR3/RR3). Sent like
+         MCMGR_TriggerEventForce: never waits for TE3; a word still unread
+         is overwritten (counted in ``overwritten``), or the new word is
+         skipped when it is the same kick (counted in ``coalesced``).
+  GIR    RL_USE_MCMGR_IPC_ISR_HANDLER=0: a kick sets GIR(queue) in CR with
+         MU_TriggerInterrupts semantics (refused while that GIR is still
+         pending, which is a pending kick already: ``coalesced``); the CM4
+         kicks us with GIP0/GIP1 in SR, which we clear (write 1) before
+         calling link.isr(queue).
+Either way nothing blocks on the CM4, so a dead CM4 cannot hang a send
+(RPMsg-Lite issue #7, platforms.md 6b.1): sends fail with ERR_NO_MEM
+once the CM4 stops returning buffers.
+
+Channel 3 also carries MCMGR's start-up protocol in both modes
+(platforms.md 3.5): the CM4 sends core-up 0x00010000, asks for the startup
+data with 0x00050001/0x00050002, to which this port answers
+0x0004LLLL/0x0004HHHH (halves of ``startup_data``, the shared-memory base
+by default, as the NXP master passes it), reports 0x00050003 (running),
+and the pingpong remote signals 0x00070001 once its RPMsg-Lite remote is
+initialised: only then may the master init (its single kick would be lost
+otherwise: rpmsg_lite_spec.md 6.3).
+
+Receiving is by polling: Python cannot attach a handler to MUA_IRQn, and
+no MU interrupt enable is set. service() (non-blocking) and wait(ms)
+(RPMsgLite calls it while blocked) read SR and dispatch to link.isr() in
+the caller's context, never in an IRQ. Neither they nor notify() allocate
+(register masks >= 2**30 are made once, at import; RR3 is read as its low
+30 bits, which hold every MCMGR event: types are 1..9).
+
+Caches: the CM7 D-cache is on under MicroPython and OCRAM is cacheable by
+default (platforms.md 3.2), while rpmsg-lite's imxrt1170 cache hooks are
+empty (platforms.md 3.6). DEFAULT: an MPU region (number 15, away from
+openamp's 10) makes the shared region normal non-cacheable, like NXP's
+examples and MicroPython's openamp do. The alternative, cache maintenance
+by address, is not used for the rings because it cannot be made correct
+here: with VRING_ALIGN 0x10 the master-written avail ring and the
+CM4-written used ring share 32-byte cache lines (N=2: avail at +0x20,
+used at +0x30), so cleaning a line we wrote would write stale copies of
+the CM4's fields back, and the core (rpmsg_lite.link/vring) has no
+per-access flush/invalidate hooks. Cache maintenance is used where it is
+safe: cleaning the CM4 image after copying it, and clean+invalidate of
+the region before its MPU attributes change. Pass mpu_region=None only if
+the region is non-cacheable by other means.
+
+MicroPython's built-in openamp module cannot share the MU with this port
+(it owns GIE0/GIP0, the MUA handler and MPU region 10, and formats
+offset-based vrings): the constructor raises PlatformConflict when it sees
+it (see rl_imxrt1170_soc.openamp_conflict).
+
+(unverified) on hardware: everything; in particular the MU clock gate
+address (enable_mu_clock, off by default), whether a gated MU reads as 0,
+whether SW_RESET self-clears, and the DSB/ISB encodings (see the soc and
+barrier modules).
+"""
 
 from micropython import const
 
-import rl_env
-from rl_env import BLOCK, check_timeout, expired, ticks_ms, ticks_diff
-import rl_imxrt1170_soc as soc
-from rl_imxrt1170_soc import PlatformConflict  # noqa: F401 (re-exported)
+from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.env import BLOCK, check_timeout, expired, ticks_ms, ticks_diff
+from . import soc
+from .soc import PlatformConflict  # noqa: F401 (re-exported)
 from rpmsg_lite.config import Config, computed_vring_size, align_up, HEADER_SIZE
 
 MCMGR = "mcmgr"  # doorbell mode: MCMGR words on MU channel 3
@@ -127,10 +128,9 @@ _GIR1 = const(1 << 18)
 _CR_GIR_ALL = const(0xF << 16)
 _CR_HIGH = (1 << 31) | (1 << 30)  # GIE0/GIE1: above the 30 bits read without allocating
 _SERVICE_ROUNDS = const(16)  # SR re-reads per service() call: bounded even if the CM4 floods
-_WRAP = const(0x3FFFFFFF)  # hot-path counters wrap here so they stay small ints (no allocation)
 
 
-def shmem_config(
+def sdk_config(
     buffer_count=2, payload_size=496, base=SHM_BASE, region_size=SHM_REGION_SIZE, consumed_buffers_notification=False
 ):
     """The rpmsg_lite Config for a region at ``base`` of ``region_size``
@@ -185,13 +185,12 @@ def shared_region(config, base=SHM_BASE):
     return uctypes.bytearray_at(base, config.shm_size)
 
 
-class IMXRT1170(rl_env.PolledPort):
-    """The platform object of the CM7 side (RPMsgLite's platform protocol:
-    notify, attach, detach, wait, shmem_config).
+class IMXRT1170(Port):
+    """The port of the CM7 side (a ``rpmsg_lite.port.Port``).
 
     mode          MCMGR (default) or GIR: must match the CM4 firmware's
                   RL_USE_MCMGR_IPC_ISR_HANDLER (1 or 0).
-    config        rpmsg_lite Config (default shmem_config(base=shm_base)).
+    config        rpmsg_lite Config (default sdk_config(base=shm_base)).
     shm_base      physical address of the shared region (default 0x202C0000).
     regs          register accessor (default rl_regs.HW).
     ram           ram(addr, size) -> writable buffer over physical memory
@@ -224,7 +223,7 @@ class IMXRT1170(rl_env.PolledPort):
         if mode != MCMGR and mode != GIR:
             raise ValueError("mode must be rl_imxrt1170.MCMGR or rl_imxrt1170.GIR, got %r" % (mode,))
         if regs is None:
-            import rl_regs
+            from rpmsg_lite import regs as rl_regs
 
             regs = rl_regs.HW
         if ram is None:
@@ -232,7 +231,7 @@ class IMXRT1170(rl_env.PolledPort):
 
             ram = uctypes.bytearray_at
         if config is None:
-            config = shmem_config(base=shm_base)
+            config = sdk_config(base=shm_base)
         elif config.pa_base is not None and config.pa_base != shm_base:
             raise ValueError("config.pa_base %#x is not shm_base %#x" % (config.pa_base, shm_base))
         if config.vring_align != VRING_ALIGN:
@@ -249,7 +248,7 @@ class IMXRT1170(rl_env.PolledPort):
         self._regs = regs
         self._ram = ram
         self.mode = mode
-        self.config = config
+        Port.__init__(self, config)
         self.shm_base = shm_base
         self.startup_data = startup_data
 
@@ -265,6 +264,7 @@ class IMXRT1170(rl_env.PolledPort):
         if mpu_region is not None:
             self.mpu = soc.program_mpu_noncacheable(regs, mpu_region, shm_base, config.shm_size, self._sync)
         self.shm = ram(shm_base, config.shm_size)
+        self.shm_size = config.shm_size
 
         # Hot-path constants, made once (see the module comment on ints).
         self._sr = _SR
@@ -278,8 +278,8 @@ class IMXRT1170(rl_env.PolledPort):
             (EV_STARTUP_DATA << 16) | (startup_data & 0xFFFF),
             (EV_STARTUP_DATA << 16) | (startup_data >> 16),
         )
-        self._idle = idle if idle is not None else _pause
-        self._links = {}
+        if idle is not None:
+            self.idle = idle
         self._watch = _F_RF3
         self._last_word = -1
         # Counters (diagnostics; see stats()). The hot-path ones wrap at 2**30.
@@ -299,13 +299,13 @@ class IMXRT1170(rl_env.PolledPort):
         self.cm4_running = False  # 0x00050003 seen
         self.app_event = -1  # data of the last RemoteApplication event
 
-    # -- the platform protocol -------------------------------------------------
+    # -- the platform contract -------------------------------------------------
 
     def notify(self, vector_id):
         """Kick the CM4 for vring (vector_id & 1). Never waits."""
         q = vector_id & 1
         self._mb()  # ring writes complete before the doorbell (env_mb in virtqueue_kick)
-        self.notified = (self.notified + 1) & _WRAP
+        self.notified = (self.notified + 1) & WRAP
         if self._gir:
             self._trigger(self._gir_bits[q])
         else:
@@ -317,12 +317,11 @@ class IMXRT1170(rl_env.PolledPort):
                 "the imxrt1170 platform carries one link (id 0): MCMGR kicks hold only the queue id "
                 "(RL_PLATFORM_HIGHEST_LINK_ID is 0)"
             )
-        self._links[LINK_ID] = link
+        Port.attach(self, link)
         self._update_watch()
 
     def detach(self, link):
-        if self._links.get(link.link_id) is link:
-            del self._links[link.link_id]
+        Port.detach(self, link)
         self._update_watch()
 
     # -- receiving -------------------------------------------------------------
@@ -343,13 +342,13 @@ class IMXRT1170(rl_env.PolledPort):
             rounds -= 1
             if flags & _F_GIP0:
                 regs.write(sr, _W1C_GIP0)  # write 1 to clear; the CM4's GIR0 drops with it
-                self.gip_cleared = (self.gip_cleared + 1) & _WRAP
+                self.gip_cleared = (self.gip_cleared + 1) & WRAP
                 self._mb()
                 self._dispatch(0)
                 handled += 1
             if flags & _F_GIP1:
                 regs.write(sr, _W1C_GIP1)
-                self.gip_cleared = (self.gip_cleared + 1) & _WRAP
+                self.gip_cleared = (self.gip_cleared + 1) & WRAP
                 self._mb()
                 self._dispatch(1)
                 handled += 1
@@ -361,14 +360,14 @@ class IMXRT1170(rl_env.PolledPort):
         return handled
 
     def _dispatch(self, vector):
-        link = self._links.get(vector >> 1)
+        link = self.links.get(vector >> 1)
         if link is None:
-            self.unrouted = (self.unrouted + 1) & _WRAP
+            self.unrouted = (self.unrouted + 1) & WRAP
         else:
             link.isr(vector)
 
     def _word(self, word):
-        self.words_in = (self.words_in + 1) & _WRAP
+        self.words_in = (self.words_in + 1) & WRAP
         event = word >> 16
         data = word & 0xFFFF
         if event == EV_RPMSG:
@@ -402,9 +401,9 @@ class IMXRT1170(rl_env.PolledPort):
         regs = self._regs
         if not regs.test(self._sr, _TE3):
             if coalesce and word == self._last_word:
-                self.coalesced = (self.coalesced + 1) & _WRAP  # the same kick is still unread: it covers this one
+                self.coalesced = (self.coalesced + 1) & WRAP  # the same kick is still unread: it covers this one
                 return
-            self.overwritten = (self.overwritten + 1) & _WRAP
+            self.overwritten = (self.overwritten + 1) & WRAP
         regs.write(self._tr3, word)
         self._last_word = word
 
@@ -424,13 +423,13 @@ class IMXRT1170(rl_env.PolledPort):
         else:
             value = regs.field(cr, 0, 30)
         if value & bit:
-            self.coalesced = (self.coalesced + 1) & _WRAP  # the CM4 has not taken the previous kick yet
+            self.coalesced = (self.coalesced + 1) & WRAP  # the CM4 has not taken the previous kick yet
             return
         regs.write(cr, (value & ~_CR_GIR_ALL) | bit)
 
     def _update_watch(self):
         watch = _F_RF3
-        if self._gir and self._links:
+        if self._gir and self.links:
             # GIPs are only taken (cleared) when a link can receive them.
             watch |= _F_GIP0 | _F_GIP1
         self._watch = watch
@@ -448,7 +447,7 @@ class IMXRT1170(rl_env.PolledPort):
         wait_remote_ready() or wait_cm4_running()."""
         if image is not None:
             end = boot_address + len(image)
-            if boot_address < self.shm_base + self.config.shm_size and self.shm_base < end:
+            if boot_address < self.shm_base + self.shm_size and self.shm_base < end:
                 raise ValueError(
                     "the CM4 image [%#x, %#x) overlaps the shared memory at %#x" % (boot_address, end, self.shm_base)
                 )
@@ -479,16 +478,12 @@ class IMXRT1170(rl_env.PolledPort):
                 return True
             if expired(start, timeout_ms):
                 return False
-            self._idle()
+            self.idle()
 
     # -- conveniences ------------------------------------------------------------
 
-    def master(self, attach=False):
-        """RPMsgLite master over the shared region (attach=True: take over
-        rings formatted by an earlier session, e.g. after a soft reset)."""
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.master(self.shm, self, self.config, LINK_ID, attach)
+    def region(self, link_id):
+        return self.shm
 
     def stats(self):
         return {
@@ -508,7 +503,7 @@ class IMXRT1170(rl_env.PolledPort):
         }
 
     def __repr__(self):
-        return "<IMXRT1170 %s shm %#x+%#x>" % (self.mode, self.shm_base, self.config.shm_size)
+        return "<IMXRT1170 %s shm %#x+%#x>" % (self.mode, self.shm_base, self.shm_size)
 
 
 def _is_running(port, arg):
@@ -518,6 +513,3 @@ def _is_running(port, arg):
 def _is_ready(port, data):
     return port.app_event == data
 
-
-def _pause():
-    rl_env.sleep_ms(0)

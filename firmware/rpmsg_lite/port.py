@@ -1,0 +1,122 @@
+"""The platform contract: what a port gives RPMsg-Lite links, and how.
+
+A port is the object a link is created with. It plays the part of
+RPMsg-Lite's platform layer (``platform_notify``, ``platform_interrupt_*``
+and the ``env_isr`` routing of ``rpmsg_env_*.c``): it rings the other core's
+doorbell and hands each doorbell it receives to the link it belongs to.
+
+Porting guide: derive from ``Port`` and implement
+
+* ``notify(vector_id)`` (required): ring the other core with the vector id
+  ``(link_id << 1) | vring``. Called on every send, in whatever context sends
+  (a thread, a scheduled callback, the REPL): it must not block for long and
+  must not allocate (the heap-lock tests call it).
+* ``service()`` (polling ports): take every doorbell that has arrived, call
+  ``self.dispatch(vector_id)`` for each, return how many. Never blocks.
+  Runs in the caller's context, never in a hard IRQ (callbacks run inside).
+* ``wait(ms)``, only if the port can sleep until its doorbell (a FIFO with
+  ``poll``, WFI on a core): wait up to ``ms`` and deliver what came. The
+  default polls ``service()`` with ``idle()`` between rounds.
+* ``idle()``, if the port has something better than ``sleep_ms(0)`` to do
+  between polls (a WFI, stepping a model in tests).
+* ``region(link_id)``, if the port owns the shared memory (a mapped file, a
+  fixed SRAM window), so ``port.master()`` / ``port.remote()`` need no buffer.
+
+and set ``config`` (the links' ``Config``) or override ``link_config``.
+``attach``/``detach`` keep ``links`` (link_id -> link) up to date; override
+them to add to that (e.g. enable an interrupt) and call the base method.
+Counters that grow per message wrap at ``WRAP`` so they stay small ints and
+never allocate.
+"""
+
+from micropython import const
+
+from . import env
+
+WRAP = const(0x3FFFFFFF)
+
+
+class Port:
+    """Base of every platform port (see the module docstring)."""
+
+    def __init__(self, config=None):
+        self.config = config  # the Config of this port's links (None: Config())
+        self.links = {}  # link_id -> the attached RPMsgLite
+
+    # -- what a port implements ------------------------------------------------
+
+    def notify(self, vector_id):
+        raise NotImplementedError("a port must implement notify(vector_id)")
+
+    def service(self):
+        """Deliver the doorbells that have arrived; returns how many."""
+        return 0
+
+    def idle(self):
+        """Let time pass between two polls of wait()."""
+        env.sleep_ms(0)
+
+    def region(self, link_id):
+        """The shared memory of a link, when the port owns it."""
+        raise ValueError("this port has no shared memory of its own: pass shm")
+
+    # -- what RPMsgLite calls ----------------------------------------------------
+
+    def link_config(self, link_id):
+        """The Config of link ``link_id`` (the same for every link unless a
+        port overrides this)."""
+        return self.config
+
+    def attach(self, link):
+        """Route this link's doorbells to ``link.isr`` from now on."""
+        self.links[link.link_id] = link
+
+    def detach(self, link):
+        if self.links.get(link.link_id) is link:
+            del self.links[link.link_id]
+
+    def wait(self, ms):
+        """Deliver doorbells for up to ms; returns after the first round
+        that delivered something (a blocked send or receive then looks at
+        its ring again)."""
+        start = env.ticks_ms()
+        while not self.service():
+            if env.ticks_diff(env.ticks_ms(), start) >= ms:
+                return
+            self.idle()
+
+    # -- shared by every port ------------------------------------------------------
+
+    def dispatch(self, vector_id):
+        """Hand one received doorbell to its link; False if no link has it."""
+        link = self.links.get(vector_id >> 1)
+        if link is None:
+            return False
+        link.isr(vector_id)
+        return True
+
+    def master(self, shm=None, link_id=0, attach=False):
+        """A master link on this port (``RPMsgLite.master``)."""
+        from .link import RPMsgLite
+
+        return RPMsgLite.master(self._shm(shm, link_id), self, None, link_id, attach)
+
+    def remote(self, shm=None, link_id=0, attach=False):
+        """A remote link on this port (``RPMsgLite.remote``)."""
+        from .link import RPMsgLite
+
+        return RPMsgLite.remote(self._shm(shm, link_id), self, None, link_id, attach)
+
+    def _shm(self, shm, link_id):
+        return self.region(link_id) if shm is None else shm
+
+    def deinit(self):
+        """Deinitialise every link still attached."""
+        for link in list(self.links.values()):
+            link.deinit()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.deinit()
