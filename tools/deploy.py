@@ -15,7 +15,6 @@ main.py, which stays source) and copied with mpremote (`--port`, default
 `auto`). --dry-run stops after staging (into --out, default a temp folder).
 """
 
-import json
 import os
 import shutil
 import subprocess

@@ -15,7 +15,6 @@ the REPL is busy the peer runs out of buffers and waits, nothing is lost.
 import io
 from micropython import const
 
-from . import env
 from .endpoint import ADDR_ANY, RELEASE, HOLD
 from .errors import RPMsgError
 from .nameservice import NS_CREATE

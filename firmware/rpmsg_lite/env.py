@@ -9,7 +9,7 @@ thread or the second core may run the stack concurrently; without it
 which the hot paths skip.
 """
 
-import micropython  # first: on CPython the shim installs time.ticks_*
+import micropython  # noqa: F401 (first: on CPython the shim installs time.ticks_*)
 from micropython import const
 
 class _VirtualClock:

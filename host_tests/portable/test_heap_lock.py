@@ -82,7 +82,7 @@ def test_copy_send_and_callback_receive_allocate_nothing():
 def _echo_step(rig, i):
     rig.p.master.send(rig.m_src, 40, rig.data, DONT_BLOCK)
     rig.p.loop.deliver()
-    n = rig.q.recv_into(rig.buf, DONT_BLOCK)
+    rig.q.recv_into(rig.buf, DONT_BLOCK)
     rig.p.remote.send(rig.r_src, rig.q.src, rig.buf, DONT_BLOCK)
     rig.p.loop.deliver()
 

@@ -8,13 +8,11 @@ import micropython
 
 from rpmsg_lite import RPMsgLite, NameService, RPMsgError, DONT_BLOCK, HOLD, ERR_NO_MEM
 from rpmsg_lite import env as rl_env
-import rl_imxrt1170 as rt
 from rl_imxrt1170 import IMXRT1170, PlatformConflict, sdk_config
 from model_imxrt1170 import (
     RT1170,
     EchoApp,
     CountingApp,
-    PingPongApp,
     NS_NAME,
     MUB_BASE,
     bit,

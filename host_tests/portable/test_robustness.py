@@ -17,8 +17,8 @@ from rpmsg_lite import (
     DONT_BLOCK,
     HOLD,
 )
-from rpmsg_lite.rings import read16, read32
-from linkpair import Pair, Inbox, small_config
+from rpmsg_lite.rings import read16
+from linkpair import Pair, Inbox
 from support import raises, IS_MICROPYTHON
 import fuzzer
 

@@ -646,7 +646,7 @@ def test_dual_two_links_use_their_own_regions_and_vectors():
 
 def test_dual_kicks_before_attach_are_kept():
     chip, dual = _dual()
-    master = dual.core0.master()  # the init kick, before core 1 has a link
+    dual.core0.master()  # the init kick, before core 1 has a link
     dual.core1.service()
     remote = dual.core1.remote()
     assert not remote.is_link_up()

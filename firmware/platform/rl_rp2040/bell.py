@@ -40,7 +40,6 @@ is not in the project docs (pf 2.1 gives the RP2040's).
 from micropython import const
 
 from rpmsg_lite.port import Port, WRAP
-from rpmsg_lite.env import ticks_ms, ticks_diff
 from . import hw
 
 _BITS = const(8)

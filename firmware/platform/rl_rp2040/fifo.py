@@ -57,7 +57,7 @@ clear) in service().
 from micropython import const
 
 from rpmsg_lite.port import Port, WRAP
-from rpmsg_lite.env import check_timeout, expired, ticks_ms, ticks_diff
+from rpmsg_lite.env import check_timeout, expired, ticks_ms
 from . import hw
 from .hw import FIFO_VLD, FIFO_RDY, FIFO_WOF, FIFO_ROE, FIFO_STICKY, FIFO_DEPTH
 
