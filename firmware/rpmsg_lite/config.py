@@ -1,17 +1,17 @@
 """Link configuration: the numbers both cores must agree on.
 
 Nothing in shared memory records the buffer count, payload size, VRING_ALIGN
-or VRING_SIZE (spec pitfall 15), so a mismatch between the cores breaks the
+or VRING_SIZE (docs/protocol.md#layout), so a mismatch between the cores breaks the
 link silently. Config validates each value against RPMsg-Lite's own limits
 and computes the derived sizes once.
 """
 
 from micropython import const
 
-# RPMsg-Lite limits (spec 1.3: RL_MAX_BUFFER_COUNT, RL_MAX_VRING_ALIGN).
+# RPMsg-Lite limits (rpmsg_default_config.h: RL_MAX_BUFFER_COUNT, RL_MAX_VRING_ALIGN).
 _MAX_BUFFER_COUNT = const(32768)
 _MAX_VRING_ALIGN = const(65536)
-# The header's len field is 16 bits (spec 3), so a larger payload could not be
+# The header's len field is 16 bits (docs/protocol.md#header), so a larger payload could not be
 # described on the wire.
 _MAX_PAYLOAD = const(0xFFFF)
 HEADER_SIZE = const(16)
@@ -22,15 +22,15 @@ def align_up(value, align):
 
 
 def vring_bytes(count, align):
-    """RPMsg-Lite's vring_size() function (spec 2.4): the length the master
+    """RPMsg-Lite's vring_size() function (virtio_ring.h): the length the master
     zero-fills at init. It never positions anything."""
     return align_up(16 * count + 6 + 2 * count + 2, align) + 12 + 8 * count + 2
 
 
 def computed_vring_size(count, align):
-    """The VRING_SIZE macro of MCU-to-MCU platforms (spec 1.2, e.g. imxrt1170):
+    """The VRING_SIZE macro of MCU-to-MCU platforms (platform/imxrt1170/rpmsg_platform.h):
     descriptor table, avail ring and used ring each rounded up to the
-    alignment. Not equal to vring_bytes() (pitfall 1)."""
+    alignment. Not equal to vring_bytes() (docs/protocol.md#layout)."""
     return (
         align_up(16 * count, align)
         + align_up(6 + 2 * count + 2, align)
@@ -59,7 +59,7 @@ class Config:
     consumed_buffers_notification
                    RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: notify the peer
                    after freeing received buffers (needed with Linux as peer,
-                   spec 7.6 and pitfall 10).
+                   docs/protocol.md#data-path).
     """
 
     def __init__(
@@ -100,7 +100,7 @@ class Config:
         self.vring_size = vring_size
         self.pa_base = pa_base
         self.consumed_buffers_notification = bool(consumed_buffers_notification)
-        # Derived sizes (spec 1.1, 1.4).
+        # Derived sizes (docs/protocol.md#layout).
         self.buffer_size = align_up(payload_size + HEADER_SIZE, 4)
         self.vring_fill = fill
         self.buffers_offset = 2 * vring_size  # RL_VRING_OVERHEAD, word aligned already

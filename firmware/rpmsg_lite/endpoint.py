@@ -1,4 +1,4 @@
-"""An endpoint: a local address with a receive callback (spec 4)."""
+"""An endpoint: a local address with a receive callback (rpmsg_lite_create_ept; docs/protocol.md#endpoints)."""
 
 from micropython import const
 

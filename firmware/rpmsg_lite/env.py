@@ -1,4 +1,4 @@
-"""Environment layer: what RPMsg-Lite's rpmsg_env_* gives its core (spec 10.1)
+"""Environment layer: what RPMsg-Lite's rpmsg_env_* gives its core (rpmsg_env.h)
 in MicroPython terms: milliseconds, sleeping, and locks.
 
 One module serves every MicroPython port and CPython (through the shim,
@@ -41,10 +41,10 @@ ticks_diff = _clock.ticks_diff
 sleep_ms = _clock.sleep_ms
 
 # RL_MS_PER_INTERVAL: how long a blocked sender or receiver waits between
-# polls when the platform offers nothing better (spec 7.2).
+# polls when the platform offers nothing better (rpmsg_lite.c rpmsg_lite_send).
 MS_PER_INTERVAL = const(1)
 
-# RL_BLOCK is ~0UL: wait forever (spec 8).
+# RL_BLOCK is ~0UL: wait forever (rpmsg_lite.h).
 BLOCK = 0xFFFFFFFF
 
 try:

@@ -1,6 +1,6 @@
 """RPMsg-Lite error codes and the exception that carries them.
 
-The numeric values are RPMsg-Lite's RL_* codes (spec section 8,
+The numeric values are RPMsg-Lite's RL_* codes (docs/protocol.md#errors,
 rpmsg_lite.h): a C peer, a log line or a user porting C code sees the same
 numbers. Functions that return NULL in C (init, create_ept,
 alloc_tx_buffer, ns_bind) raise RPMsgError here with the closest code.

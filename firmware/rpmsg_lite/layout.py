@@ -1,9 +1,9 @@
-"""Where everything sits in shared memory (spec sections 1 and 2).
+"""Where everything sits in shared memory (docs/protocol.md#layout).
 
 Offsets are relative to the first byte of the shared region. pa_base is the
 address the peer knows that byte by; it matters twice: descriptor addresses
-are pa_base + offset (spec 2.7), and the used ring is aligned on its
-ABSOLUTE address (spec 2.3, pitfall 2), exactly as RPMsg-Lite's vring_init
+are pa_base + offset, and the used ring is aligned on its ABSOLUTE
+address, exactly as RPMsg-Lite's vring_init
 does with its local pointer.
 """
 
@@ -17,7 +17,7 @@ class VringLayout:
         self.desc = start
         self.avail = start + 16 * count
         # The used ring follows avail.ring[N] with NO room for used_event:
-        # RPMsg-Lite differs from Linux/OpenAMP here (spec 2.3, pitfall 3).
+        # RPMsg-Lite differs from Linux/OpenAMP here (virtio_ring.h vring_init).
         self.used = align_up(pa_base + self.avail + 4 + 2 * count, align) - pa_base
         self.end = self.used + 4 + 8 * count + 2  # through avail_event
 
@@ -26,7 +26,7 @@ class Layout:
     """The geometry of one link's shared region.
 
     ``vrings[0]`` carries remote-to-master traffic, ``vrings[1]``
-    master-to-remote (spec 1.5). Buffer k sits at ``buffers + k*buffer_size``:
+    master-to-remote (docs/protocol.md#layout). Buffer k sits at ``buffers + k*buffer_size``:
     buffers 0..N-1 start as vring 0's descriptors, N..2N-1 as vring 1's.
     """
 

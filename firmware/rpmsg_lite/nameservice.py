@@ -1,4 +1,4 @@
-"""The name service on endpoint 53 (spec 5).
+"""The name service on endpoint 53 (rpmsg_ns.c; docs/protocol.md#name-service).
 
 Message: 40 bytes, little endian: name[32] (zero padded, NOT terminated
 when 32 bytes long), addr u32, flags u32. It travels from the announced
@@ -57,7 +57,7 @@ class NameService:
     """Binds address 53 on a link (rpmsg_ns_bind) and calls
     ``callback(addr, name, flags)`` for each announcement from the peer.
     Bind it before the peer announces: announcements are not queued or
-    repeated (spec 5)."""
+    repeated (docs/protocol.md#name-service)."""
 
     def __init__(self, link, callback):
         self.link = link

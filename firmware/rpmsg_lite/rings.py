@@ -5,8 +5,8 @@ restart checks. The per-message ring work is in vring.py.
 
 import struct
 
-_NEXT_END = 0x8000  # VQ_RING_DESC_CHAIN_END (spec 2.9)
-_DESC_F_WRITE = 2  # every master-written descriptor (spec 2.5)
+_NEXT_END = 0x8000  # VQ_RING_DESC_CHAIN_END (virtqueue.h)
+_DESC_F_WRITE = 2  # every master-written descriptor (virtqueue.c vq_ring_add_buffer)
 _AVAIL_F_NO_INTERRUPT = 1
 
 
@@ -19,7 +19,7 @@ def read32(shm, off):
 
 
 def format_master(shm, layout, fill):
-    """Write the image rpmsg_lite_master_init leaves (spec 2.9), touching
+    """Write the image rpmsg_lite_master_init leaves (docs/protocol.md#vrings), touching
     exactly the bytes it touches, in the same order."""
     n = layout.count
     size = layout.buffer_size
