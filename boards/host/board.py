@@ -58,6 +58,7 @@ def config(opts):
         vring_align=opts["align"],
         vring_size=opts["vring_size"],
         pa_base=opts["pa_base"],
+        consumed_buffers_notification=bool(opts.get("consumed_notify")),
     )
 
 
@@ -82,4 +83,6 @@ def layout_args(opts):
         value = opts[_OPTIONS[flag]]
         if value is not None:
             out += [flag, str(value)]
+    if opts.get("consumed_notify"):
+        out.append("--consumed-notify")  # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION
     return out

@@ -2,6 +2,7 @@
 #
 #     micropython [-i] boards/host/main.py FILE [--master] [--console]
 #         [--count N --payload N --align N --vring-size N --pa-base N]
+#         [--consumed-notify]
 #         [--echo-name NAME] [--quiet]
 #
 # By default the remote: waits for the master's FILE.ready and attaches

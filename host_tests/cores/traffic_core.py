@@ -79,6 +79,7 @@ def main(argv):
     data = bytearray(cfg.payload_size)
     buf = bytearray(cfg.payload_size)
     sent = received = errors = 0
+    tx_full = 0  # times a message was ready but every TX buffer was taken
     zero_copy_sent = zero_copy_received = 0
     first_error = None
     while sent < total or received < total:
@@ -101,6 +102,8 @@ def main(argv):
                 link.send(ept, dst, memoryview(data)[:size], DONT_BLOCK)
             sent += 1
             busy = True
+        elif sent < total:
+            tx_full += 1
         if q.len():
             if received & 1:
                 view = q.recv_view(DONT_BLOCK)
@@ -135,6 +138,7 @@ def main(argv):
                 "zero_copy_sent": zero_copy_sent,
                 "zero_copy_received": zero_copy_received,
                 "errors": errors,
+                "tx_full": tx_full,
                 "first_error": first_error,
                 "stats": link.stats(),
                 "ms": elapsed,
