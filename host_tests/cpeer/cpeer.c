@@ -210,6 +210,7 @@ static int run_echo(void)
         }
         if (rc == RL_SUCCESS)
         {
+            seen_alive = 1; /* it sent something */
             for (;;)
             {
                 if (opt.zero_copy)
