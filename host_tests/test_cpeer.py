@@ -255,3 +255,31 @@ def test_the_environment_variable_names_the_library(monkeypatch, tmp_path):
     (lib / "lib" / "rpmsg_lite" / "rpmsg_lite.c").write_text("")
     monkeypatch.setenv(cpeer.ENV_VAR, str(lib))
     assert cpeer.find_library() == str(lib)
+
+
+def test_bench_tool_c_pairings_with_a_window_larger_than_the_ring():
+    # tools/bench.py with the C pairings: C <-> C runs first as the reference
+    # and the other records carry their ratios to it. Window 8 over 4 buffers
+    # per direction: each sender keeps waiting for buffers (back-pressure),
+    # in both directions; both bench masters check every echo.
+    _need("micropython")
+    c_binary(cpeer.Layout(count=4))  # skips with the reason when unavailable
+    bench = os.path.join(hostcores.REPO, "tools", "bench.py")
+    args = ["--pairs", "mp-c,c-mp", "--messages", "300", "--sizes", "16,496", "--count", "4", "--window", "8"]
+    proc = subprocess.run([sys.executable, bench] + args + ["--consumed-notify"], capture_output=True, timeout=300)
+    assert proc.returncode == 0, proc.stdout.decode() + proc.stderr.decode()
+    records = [json.loads(line) for line in proc.stdout.decode().splitlines() if line.startswith("{")]
+    pairs = [(r["master"], r["remote"]) for r in records]
+    assert pairs == [("c", "c")] * 8 + [("micropython", "c")] * 8 + [("c", "micropython")] * 8
+    combos = {(r["mode"], r["zero_copy"], r["size"]) for r in records}
+    assert combos == {(m, z, s) for m in ("pingpong", "stream") for z in (False, True) for s in (16, 496)}
+    for r in records:
+        assert r["messages"] == 300 and r["msgs_per_s"] > 0 and r["rtt_p99_us"] >= r["rtt_median_us"] > 0
+        assert r["window"] == (8 if r["mode"] == "stream" else 1)
+        if r["master"] == r["remote"] == "c":
+            assert "msgs_per_s_vs_c" not in r
+        else:
+            ref = [x for x in records[:8] if (x["mode"], x["zero_copy"], x["size"]) == (r["mode"], r["zero_copy"], r["size"])][0]
+            assert r.get("msgs_per_s_vs_c") == round(r["msgs_per_s"] / ref["msgs_per_s"], 3), (r, ref)
+        if r["master"] == "micropython":
+            assert r["alloc_bytes_per_msg"] == 0, r

@@ -170,9 +170,9 @@ def main(argv):
                     if ref:
                         reference[key] = rec
                     elif key in reference:
-                        ref = reference[key]
-                        rec["msgs_per_s_vs_c"] = round(rec["msgs_per_s"] / ref["msgs_per_s"], 3)
-                        rec["rtt_median_vs_c"] = round(rec["rtt_median_us"] / max(ref["rtt_median_us"], 1), 2)
+                        c_rec = reference[key]
+                        rec["msgs_per_s_vs_c"] = round(rec["msgs_per_s"] / c_rec["msgs_per_s"], 3)
+                        rec["rtt_median_vs_c"] = round(rec["rtt_median_us"] / max(c_rec["rtt_median_us"], 1), 2)
                     print(json.dumps(rec), flush=True)
                     records.append(rec)
     if args.out:
