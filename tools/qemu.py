@@ -6,6 +6,11 @@ this project frozen in, booted under qemu-system-arm, used with mpremote.
     python3 tools/qemu.py demo  [BOARD]         boot, run the board demo over mpremote
     python3 tools/qemu.py run   [BOARD]         boot and wait; prints the pty for mpremote
     python3 tools/qemu.py bench                 instruction counts and footprint (JSON)
+    python3 tools/qemu.py dual [--core1 c|micropython] [--no-icount]
+                                                two cores (mps2-an521): core 1 serves
+                                                echo, you get core 0's REPL (mpremote)
+    python3 tools/qemu.py dual-bench            instructions per 64-byte round trip for
+                                                every pairing of C and MicroPython (JSON)
 
 BOARD: qemu_mps2_an385 (Cortex-M3, the default) or qemu_microbit_m0
 (Cortex-M0 with viper, ARMv6-M like the RP2040); the board folders are in
@@ -168,7 +173,9 @@ def run(board):
 
 def parse_args(argv):
     parser = cli.Parser("tools/qemu.py", __doc__.split("\n\n", 1)[1])
-    parser.add_argument("command", choices=("build", "demo", "run", "bench"))
+    parser.add_argument("command", choices=("build", "demo", "run", "bench", "dual", "dual-bench"))
+    parser.add_argument("--core1", choices=("c", "micropython"), default="c", help="dual: core 1's firmware")
+    parser.add_argument("--no-icount", action="store_true", help="dual: both cores truly in parallel")
     parser.add_argument("boards", nargs="*", metavar="BOARD", help=" or ".join(BOARDS))
     args = parser.parse_args(argv)
     for board in args.boards:
@@ -176,6 +183,8 @@ def parse_args(argv):
             parser.error("argument BOARD: invalid choice: %r (choose from %s)" % (board, ", ".join(BOARDS)))
     if args.command in ("demo", "run") and len(args.boards) > 1:
         parser.error("%s takes one BOARD" % args.command)
+    if args.command in ("dual", "dual-bench") and args.boards:
+        parser.error("%s takes no BOARD (it runs qemu_mps2_an521)" % args.command)
     if args.command == "bench" and args.boards:
         parser.error("bench takes no BOARD (it measures qemu_mps2_an385)")
     return args
@@ -189,6 +198,17 @@ def main(argv):
             for board in boards or BOARDS:
                 build(board)
             return 0
+        if command in ("dual", "dual-bench"):
+            import qemu_an521
+
+            try:
+                if command == "dual":
+                    return qemu_an521.interactive(args.core1, not args.no_icount)
+                print(json.dumps(qemu_an521.bench()))
+                return 0
+            except qemu_an521.NoCLibrary as e:
+                print("qemu: %s" % e, file=sys.stderr)
+                return 3
         if command == "bench":
             import qemu_bench
 
@@ -198,6 +218,7 @@ def main(argv):
     except Unavailable as e:
         print("qemu: %s" % e, file=sys.stderr)
         return 3
+
 
 
 if __name__ == "__main__":

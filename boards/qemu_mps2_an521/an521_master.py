@@ -34,7 +34,7 @@ class Core1:
         self.ns = NameService(self.link, self._announced)
         self.q = Queue(self.link)
         self.ept = self.link.create_ept(ADDR_ANY, self.q)
-        self.buf = bytearray(self.link.payload_size())
+        self.buf = bytearray(self.link.payload_size)
         self.started = self.port.start_core1() if start else False
         for _ in range(timeout_ms // 10):
             if self.names:
