@@ -12,7 +12,7 @@ and a spinning core keeps the other one off the CPU.
     import rl_mps2_an521 as an
     port = an.AN521Port()              # Config(buffer_count=16) at SHM_BASE
     port.start_core1()                 # core 0 only: release core 1
-    link = port.master(port.shm())     # or port.remote(port.shm()) on core 1
+    link = port.master()               # or port.remote() on core 1
     port.wait(10)                      # deliver doorbells (sleeps in WFI)
 
 Register facts (secure aliases; the SAU is left disabled as after reset, so
@@ -26,11 +26,12 @@ reference (NVIC, SysTick, WFI); each was checked on this machine (README,
 """
 
 from micropython import const
-import micropython
 import machine
 import uctypes
 
-import rl_env
+from rpmsg_lite import env
+from rpmsg_lite.port import Port, WRAP
+from .sleep import sleep as _sleep
 
 # -- memory ------------------------------------------------------------------
 # Shared SRAM: the SSE-200's internal SRAM, 4 banks of 32 KiB, secure alias
@@ -64,8 +65,6 @@ _NVIC_ICPR0 = 0xE000E280
 _TICKS_PER_MS = const(20000)
 _MAX_WAIT_MS = const(800)
 
-_WRAP = const(0x3FFFFFFF)
-
 
 def core_id():
     """0 on core 0, 1 on core 1."""
@@ -88,102 +87,61 @@ def start_core1(vtor=CORE1_VTOR):
     return True
 
 
-@micropython.asm_thumb
-def _sleep(r0, r1):
-    # r0: this core (0/1), r1: SysTick reload in ticks. Sleeps in WFI until
-    # this core's MHU0 STAT is non-zero (returned) or SysTick wraps
-    # (returns 0). PRIMASK is set (boards/qemu_mps2_an521/uart_an521.c):
-    # the MHU IRQ (enabled in the NVIC) and SysTick pend without being
-    # taken, which is enough to end WFI. STAT is read again before every
-    # WFI, so a ring between the read and the WFI leaves the IRQ pending and
-    # WFI returns at once.
-    lsl(r0, r0, 4)
-    movwt(r2, 0x50003000)
-    add(r0, r0, r2)  # &CPUnINTR_STAT
-    movwt(r3, 0xE000E010)  # SYST_CSR; RVR +4, CVR +8
-    str(r1, [r3, 4])
-    mov(r2, 0)
-    str(r2, [r3, 8])  # any write clears the counter and COUNTFLAG
-    mov(r2, 7)  # ENABLE | TICKINT | CLKSOURCE (processor clock)
-    str(r2, [r3, 0])
-    label(loop)
-    ldr(r1, [r0, 0])
-    cmp(r1, 0)
-    bne(done)
-    ldr(r2, [r3, 0])  # reading CSR returns and clears COUNTFLAG (bit 16)
-    lsr(r2, r2, 16)
-    mov(r1, 1)
-    and_(r2, r1)
-    cmp(r2, 0)
-    bne(timeout)
-    wfi()
-    b(loop)
-    label(timeout)
-    mov(r1, 0)
-    label(done)
-    mov(r2, 0)
-    str(r2, [r3, 0])  # SysTick off
-    movwt(r3, 0xE000ED04)  # ICSR: PENDSTCLR (bit 25), or WFI elsewhere
-    mov(r2, 1)  # (the UART wait) would never sleep again
-    lsl(r2, r2, 25)
-    str(r2, [r3, 0])
-    mov(r0, r1)
-
-
-class AN521Port(rl_env.PolledPort):
-    """The platform object of one core (notify, attach, detach, wait,
-    service, shmem_config). ``config`` is the links' rpmsg_lite Config
-    (default: 16 buffers of 496 bytes, VRING_ALIGN 0x10), which must match
-    the other core's (RL_BUFFER_COUNT, RL_BUFFER_PAYLOAD_SIZE, VRING_ALIGN
-    of a C peer)."""
+class AN521Port(Port):
+    """The port of one core (a ``rpmsg_lite.port.Port``): MHU0 doorbells,
+    WFI waits, the shared SRAM as ``region(link_id)``. ``config`` is the
+    links' rpmsg_lite Config (default: 16 buffers of 496 bytes, VRING_ALIGN
+    0x10), which must match the other core's (RL_BUFFER_COUNT,
+    RL_BUFFER_PAYLOAD_SIZE, VRING_ALIGN of a C peer)."""
 
     def __init__(self, config=None, core=None):
         if config is None:
             from rpmsg_lite import Config
 
             config = Config(buffer_count=16)
-        self.config = config
+        Port.__init__(self, config)
         self.core = core_id() if core is None else core
         other = 1 - self.core
         self._stat = _MHU0 + 0x10 * self.core  # our CPUnINTR_STAT
         self._clr = self._stat + 8
         self._set = _MHU0 + 0x10 * other + 4  # the other core's CPUnINTR_SET
-        self._links = {}
-        self._attached = 0
+        self._attached = 0  # bit v set: vector v has a link to go to
         self.notified = 0
         self.received = 0
         self.sleeps = 0
-        # Our MHU0 IRQ may pend (and so wake WFI); PRIMASK keeps it from
-        # being taken (there is no handler).
+        # Our MHU0 IRQ may pend (and so end WFI); PRIMASK keeps it from
+        # being taken (the firmware has no handler for it).
         machine.mem32[_NVIC_ISER0] = 1 << _MHU_IRQ
 
-    def shm(self, link_id=0):
-        """The shared-memory region of link link_id (one after the other
-        from SHM_BASE), sized for the config."""
+    def region(self, link_id):
+        """The shared memory of link link_id: consecutive regions from
+        SHM_BASE, each the config's shm_size."""
         size = self.config.shm_size
-        if (link_id + 1) * size > SHM_SIZE:
-            raise ValueError("shared SRAM holds %d links of %d bytes" % (SHM_SIZE // size, size))
+        if not 0 <= link_id < _MHU_BITS // 2 or (link_id + 1) * size > SHM_SIZE:
+            raise ValueError("shared SRAM holds links 0..%d of %d bytes" % (min(SHM_SIZE // size, 2) - 1, size))
         return uctypes.bytearray_at(SHM_BASE + link_id * size, size)
 
     def notify(self, vector_id):
         if not 0 <= vector_id < _MHU_BITS:
             raise ValueError("MHU0 carries vectors 0..3 (links 0 and 1), not %r" % (vector_id,))
         machine.mem32[self._set] = 1 << vector_id
-        self.notified = (self.notified + 1) & _WRAP
+        self.notified = (self.notified + 1) & WRAP
 
     def attach(self, link):
         if not 0 <= link.link_id < _MHU_BITS // 2:
             raise ValueError("MHU0 carries links 0 and 1, not %d" % link.link_id)
-        self._links[link.link_id] = link
+        Port.attach(self, link)
         self._attached |= 3 << (2 * link.link_id)
 
     def detach(self, link):
-        if self._links.get(link.link_id) is link:
-            del self._links[link.link_id]
+        if self.links.get(link.link_id) is link:
             self._attached &= ~(3 << (2 * link.link_id))
+        Port.detach(self, link)
 
     def service(self):
-        """Deliver the rung doorbells of attached links (allocation-free)."""
+        """Deliver the rung doorbells of attached links (allocation-free).
+        Bits of links not attached yet stay set until they are: the
+        master's init kick waits in the MHU for a remote that starts late."""
         mem32 = machine.mem32
         bits = mem32[self._stat] & self._attached
         if not bits:
@@ -195,31 +153,26 @@ class AN521Port(rl_env.PolledPort):
         done = 0
         v = 0
         while bits:
-            if bits & 1:
-                link = self._links.get(v >> 1)
-                if link is not None:
-                    link.isr(v)
-                    done += 1
+            if bits & 1 and self.dispatch(v):
+                done += 1
             bits >>= 1
             v += 1
-        self.received = (self.received + done) & _WRAP
+        self.received = (self.received + done) & WRAP
         return done
 
     def wait(self, ms):
         """Deliver doorbells; if there were none, sleep in WFI until one
         rings or ms pass (at most 800 ms per call), then deliver."""
-        if self.service():
+        if self.service() or ms <= 0:
             return
-        if ms <= 0:
-            return
-        self.sleeps = (self.sleeps + 1) & _WRAP
+        self.sleeps = (self.sleeps + 1) & WRAP
         if _sleep(self.core, (ms if ms < _MAX_WAIT_MS else _MAX_WAIT_MS) * _TICKS_PER_MS):
             self.service()
         else:
-            # A timeout: let rl_env's clock see the time pass (this
-            # firmware has no time module; its clock only moves when the
-            # stack sleeps).
-            rl_env.sleep_ms(ms)
+            # A timeout: let the stack's clock see the time pass (this
+            # firmware has no time module, so rpmsg_lite.env's clock only
+            # moves when the stack sleeps, and sleeping there costs nothing).
+            env.sleep_ms(ms)
 
     def pending(self):
         """This core's MHU0 bits, delivered or not."""
@@ -227,16 +180,6 @@ class AN521Port(rl_env.PolledPort):
 
     def start_core1(self, vtor=CORE1_VTOR):
         return start_core1(vtor)
-
-    def master(self, shm=None, link_id=0, attach=False):
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.master(self.shm(link_id) if shm is None else shm, self, self.config, link_id, attach)
-
-    def remote(self, shm=None, link_id=0, attach=False):
-        from rpmsg_lite import RPMsgLite
-
-        return RPMsgLite.remote(self.shm(link_id) if shm is None else shm, self, self.config, link_id, attach)
 
     def stats(self):
         return {"notified": self.notified, "received": self.received, "sleeps": self.sleeps, "pending": self.pending()}
