@@ -15,6 +15,7 @@ ports are separate packages (``rl_rp2040``, ``rl_imxrt1170``, ``rl_host``,
 
 from .errors import (
     RPMsgError,
+    LayoutError,
     error_name,
     SUCCESS,
     ERR_NO_MEM,

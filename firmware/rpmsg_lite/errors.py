@@ -48,3 +48,12 @@ class RPMsgError(Exception):
     @property
     def name(self):
         return error_name(self.code)
+
+
+class LayoutError(RPMsgError):
+    """The link cannot come up because the cores disagree on the shared
+    memory layout (``link.fault`` says where). Code NOT_READY: the link is
+    down, as RPMsg-Lite would report it."""
+
+    def __init__(self, detail):
+        super().__init__(NOT_READY, detail)

@@ -22,7 +22,7 @@ from .vring import send as _vsend, publish as _vpublish
 from . import rings
 from .config import Config, HEADER_SIZE
 from .layout import Layout
-from .errors import RPMsgError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
+from .errors import RPMsgError, LayoutError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
 from .endpoint import Endpoint, ADDR_ANY, HOLD
 from .views import PayloadViews
 
@@ -93,7 +93,12 @@ class RPMsgLite:
         where = uctypes.addressof(shm)
         if where & 3:
             raise ValueError("shared memory must be word aligned (it is at %#x)" % where)
-        layout = Layout(config, where if config.pa_base is None else config.pa_base)
+        pa_base = config.pa_base
+        if pa_base is None:
+            # A port whose cores see the region at different addresses
+            # (the host port's processes) names the address both use.
+            pa_base = getattr(platform, "pa_base", None)
+        layout = Layout(config, where if pa_base is None else pa_base)
         layout.check_region(len(shm))
         self.config = config
         self.layout = layout
@@ -136,6 +141,9 @@ class RPMsgLite:
         self.callback_errors = 0  # callbacks that raised (their buffer was released)
         self.last_callback_error = None
         self.peer_restarts = 0  # times the master was seen formatting the rings again
+        # Why the link cannot come up (a remote that found the master's
+        # rings laid out for other numbers), or None: see ``fault``.
+        self._fault = None
         self._restart_listeners = []
         if attach:
             rings.check_formatted(shm, layout)
@@ -193,14 +201,44 @@ class RPMsgLite:
     def wait_for_link_up(self, timeout_ms=BLOCK):
         """True once the link is up, False if timeout_ms passed first."""
         check_timeout(timeout_ms)
-        if self._up or timeout_ms == 0:
-            return self._up
-        start = ticks_ms()
-        while not self._up and self._alive:
-            self._platform.wait(MS_PER_INTERVAL)
-            if expired(start, timeout_ms):
-                break
+        if not self._up and timeout_ms != 0:
+            start = ticks_ms()
+            while not self._up and self._alive and self._fault is None:
+                self._platform.wait(MS_PER_INTERVAL)
+                if expired(start, timeout_ms):
+                    break
+        if self._fault is not None and not self._up:
+            raise LayoutError(self._fault)
         return self._up
+
+    @property
+    def fault(self):
+        """Why messages cannot flow, in words, or None. On a remote whose
+        Config does not match the rings the master formatted: "layout
+        mismatch: ..." (the link stays down, wait_for_link_up and send raise
+        LayoutError with it). On either side once the peer handed over ring
+        entries that failed validation (counted in stats()): what was
+        dropped, and that a layout mismatch is the usual cause."""
+        if self._fault is not None:
+            return self._fault
+        ctx = self._ctx
+        bad = []
+        for what, q in (("received", RX), ("returned", TX)):
+            n = ctx[q + vring.Q_BAD_DESC] + ctx[q + vring.Q_BAD_ADDR] + ctx[q + vring.Q_BAD_LEN]
+            if n:
+                bad.append("%d %s" % (n, what))
+        if not bad:
+            return None
+        return (
+            "the peer handed over ring entries that fail validation (%s buffers dropped, see stats()): a layout "
+            "mismatch or a corrupted ring; both cores must use the same buffer count, payload size, VRING_ALIGN, "
+            "VRING_SIZE and pa_base" % " and ".join(bad)
+        )
+
+    def _down_error(self):
+        if self._fault is not None:
+            return LayoutError(self._fault)
+        return RPMsgError(NOT_READY, "link is down" if self._alive else "the link was deinitialised")
 
     def deinit(self):
         """Local teardown (rpmsg_lite_deinit): the link goes down and the
@@ -269,7 +307,7 @@ class RPMsgLite:
         # The checks every send makes, in RPMsg-Lite's order after the size
         # check: link up, then a valid endpoint (a destroyed one has no link).
         if not self._up:
-            raise RPMsgError(NOT_READY, "link is down" if self._alive else "the link was deinitialised")
+            raise self._down_error()
         try:
             ours = ept.link is self
         except AttributeError:
@@ -294,8 +332,11 @@ class RPMsgLite:
                 if expired(start, timeout_ms):
                     break
         if not self._up:
+            if self._fault is not None:
+                raise LayoutError(self._fault)
             raise RPMsgError(NOT_READY, "link went down while waiting for a buffer")
-        raise RPMsgError(ERR_NO_MEM, "no free TX buffer within %d ms" % timeout_ms)
+        fault = self.fault
+        raise RPMsgError(ERR_NO_MEM, "no free TX buffer within %d ms%s" % (timeout_ms, "; " + fault if fault else ""))
 
     def send(self, ept, dst, data, timeout_ms=BLOCK):
         """Copy ``data`` (bytes-like, at most payload_size) into a buffer and
@@ -333,7 +374,7 @@ class RPMsgLite:
         """Zero-copy send, step 1: a payload_size memoryview inside a free
         TX buffer (rpmsg_lite_alloc_tx_buffer). Fill it, then send_nocopy."""
         if not self._up:
-            raise RPMsgError(NOT_READY, "link is down" if self._alive else "the link was deinitialised")
+            raise self._down_error()
         if timeout_ms != 0 and timeout_ms is not BLOCK:
             check_timeout(timeout_ms)
         b = self._take_tx(timeout_ms)
@@ -370,8 +411,8 @@ class RPMsgLite:
             # init kick or a consumed-buffers kick brings the link up
             # (rpmsg_lite_tx_callback, spec 6.3); blocked senders simply
             # find the returned buffers on their next poll.
-            if self.role == REMOTE:
-                self._master_kick()
+            if self.role == REMOTE and not self._master_kick():
+                return
             self._up = self._ever_up = True
 
     def poll(self):
@@ -489,12 +530,23 @@ class RPMsgLite:
         return True
 
     def _master_kick(self):
+        # A vring-0 notification from the master; returns whether the link
+        # may (stay) up.
         ctx = self._ctx
         frozen = ctx[RX + vring.Q_PROD_STATE] == vring.PROD_FROZEN
+        if not self._up or frozen:
+            # Coming up: the master's descriptors show whether it formatted
+            # the region for our numbers. If not, every entry would fail
+            # validation and be lost, so stay down and say why.
+            self._fault = rings.format_fault(self._shm, self.layout)
+            if self._fault is not None:
+                self._master_restarting()  # take and give nothing
+                return False
         if not self._fresh_image():
             if frozen:
                 self._up = False  # still formatting: wait for its init kick
-            return
+                return False
+            return True
         if frozen or (not self._consumed_notify and not self._local_fresh()):
             for q in (TX, RX):
                 ctx[q + vring.Q_CONS] = 0
@@ -506,6 +558,7 @@ class RPMsgLite:
                 self.peer_restarts += 1  # not the first link-up on stale memory
             for listener in self._restart_listeners:
                 listener()
+        return True
 
     def on_peer_restart(self, listener):
         """Call listener() whenever this remote resets after a master

@@ -23,6 +23,10 @@ Porting guide: derive from ``Port`` and implement
   fixed SRAM window), so ``port.master()`` / ``port.remote()`` need no buffer.
 
 and set ``config`` (the links' ``Config``) or override ``link_config``.
+Where the cores see the shared region at different addresses (processes,
+an address translation), set ``pa_base`` to the address descriptors hold
+for its first byte when a ``Config`` leaves ``pa_base`` None (None: the
+region's own address, identity mapping as on MCUs).
 ``attach``/``detach`` keep ``links`` (link_id -> link) up to date; override
 them to add to that (e.g. enable an interrupt) and call the base method.
 Counters that grow per message wrap at ``WRAP`` so they stay small ints and
@@ -38,6 +42,8 @@ WRAP = const(0x3FFFFFFF)
 
 class Port:
     """Base of every platform port (see the module docstring)."""
+
+    pa_base = None  # descriptor address of the region's first byte, if fixed
 
     def __init__(self, config=None):
         self.config = config  # the Config of this port's links (None: Config())

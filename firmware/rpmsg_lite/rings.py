@@ -49,17 +49,46 @@ def format_master(shm, layout, fill):
                 struct.pack_into("<H", shm, geo.used + 2, i + 1)
 
 
-def check_formatted(shm, layout):
-    """Raise ValueError unless every descriptor holds the address an
-    RPMsg-Lite master gives it (attach: the right region, config, pa_base)."""
+_HINT = (
+    "both cores must use the same buffer count, payload size, VRING_ALIGN, VRING_SIZE and pa_base"
+)
+
+
+def format_fault(shm, layout):
+    """None if every descriptor holds the address and length an RPMsg-Lite
+    master gives it for ``layout`` (rpmsg_lite_master_init fills them once,
+    virtqueue_fill_avail_buffers, and never changes them), else a message
+    naming the first one that differs. Nothing in shared memory records the
+    layout, so this is how a remote tells, at link-up, that the master
+    formatted the region for other numbers."""
     n = layout.count
+    size = layout.buffer_size
     for v in (0, 1):
         geo = layout.vrings[v]
         for i in range(n):
             want = (layout.pa_base + layout.buffer_offset(v * n + i)) & 0xFFFFFFFF
             have = read32(shm, geo.desc + 16 * i)
-            if have != want:
-                raise ValueError(
-                    "shared memory does not hold a formatted RPMsg-Lite link: vring %d desc %d "
-                    "addresses %#x, expected %#x (wrong config or pa_base?)" % (v, i, have, want)
+            length = read32(shm, geo.desc + 16 * i + 8)
+            if have == 0 and length == 0:
+                return (
+                    "no rings: vring %d descriptor %d is empty (has the master formatted this region, and do both "
+                    "cores use the same memory?); %s" % (v, i, _HINT)
                 )
+            if have != want or length != size:
+                seen = ""
+                if n > 1 and v == 0 and i == 0:
+                    step = (read32(shm, geo.desc + 16) - have) & 0xFFFFFFFF
+                    seen = " (the master's buffers: %d bytes apart from %#x)" % (step, have)
+                return (
+                    "layout mismatch: vring %d descriptor %d at %#x (length %d), expected %#x (length %d)%s; %s"
+                    % (v, i, have, length, want, size, seen, _HINT)
+                )
+    return None
+
+
+def check_formatted(shm, layout):
+    """Raise ValueError unless every descriptor holds the address an
+    RPMsg-Lite master gives it (attach: the right region, config, pa_base)."""
+    fault = format_fault(shm, layout)
+    if fault:
+        raise ValueError("shared memory does not hold an RPMsg-Lite link formatted for this config: " + fault)

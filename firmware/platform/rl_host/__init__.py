@@ -39,6 +39,10 @@ class HostPort(Port):
     ``port.master()`` / ``port.remote()`` build a link on it.
     """
 
+    # Each process maps the file at its own address: descriptors hold the
+    # contract's pa_base, also for a Config that leaves pa_base None.
+    pa_base = DEFAULT_PA_BASE
+
     def __init__(self, path, size, creator, config=None):
         Port.__init__(self, config)
         self.path = path
