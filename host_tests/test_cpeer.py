@@ -163,12 +163,12 @@ def test_c_echo_in_both_roles_with_name_service_both_ways(c_role, zero_copy):
     with hostcores.Workdir("rpmsg-cpeer-") as wd:
         args = ["--zero-copy"] if zero_copy else []
         if c_role == "remote":
-            port = HostPort.master(wd.shm, cfg.shm_size)
+            port = HostPort.create(wd.shm, cfg.shm_size)
             link = RPMsgLite.master(port.shm, port, cfg)
             core = _c_core(layout, wd.shm, "remote", "echo", *args)
         else:
             core = _c_core(layout, wd.shm, "master", "echo", *args)
-            port = HostPort.remote(wd.shm, cfg.shm_size, 20000)
+            port = HostPort.open(wd.shm, cfg.shm_size, 20000)
             link = RPMsgLite.remote(port.shm, port, cfg)
         try:
             seen = []

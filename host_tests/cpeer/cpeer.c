@@ -701,7 +701,9 @@ static int run_bench(void)
             uint32_t src, len;
             if (rpmsg_queue_recv(dev, queue, &src, (char *)bench_buf, sizeof(bench_buf), &len, 200) == RL_SUCCESS)
             {
-                while (rpmsg_queue_recv(dev, queue, &src, (char *)bench_buf, sizeof(bench_buf), &len, 50) ==
+                /* Echoes of earlier probes may still come (a slow peer):
+                 * drain until 200 ms pass without one. */
+                while (rpmsg_queue_recv(dev, queue, &src, (char *)bench_buf, sizeof(bench_buf), &len, 200) ==
                        RL_SUCCESS)
                 {
                 }

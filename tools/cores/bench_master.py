@@ -41,9 +41,16 @@ def wait_for_echo(link, port, ept, q, buf):
             while ticks_diff(ticks_ms(), t) < 200:
                 port.wait(5)
                 if q.len():
-                    q.recv_into(buf, DONT_BLOCK)
-                    while q.len():  # echoes of earlier probes
-                        q.recv_into(buf, DONT_BLOCK)
+                    # Echoes of earlier probes may still be on their way
+                    # (a slow peer): drain until 200 ms pass without one,
+                    # or the first timed echo would be a probe's.
+                    quiet = ticks_ms()
+                    while ticks_diff(ticks_ms(), quiet) < 200:
+                        if q.len():
+                            q.recv_into(buf, DONT_BLOCK)
+                            quiet = ticks_ms()
+                        else:
+                            port.wait(5)
                     return True
         port.wait(20)
     return False
