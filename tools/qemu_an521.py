@@ -6,8 +6,8 @@ Images (outputs in .cache/qemu/qemu_mps2_an521/):
   micropython core 0 / core 1   ports/qemu with boards/qemu_mps2_an521 (AN521_CORE=0/1)
   c master (core 0) / c remote (core 1)
                                 boards/qemu_mps2_an521/cfirmware around NXP's
-                                unmodified RPMsg-Lite, compiled from
-                                RPMSG_LITE_DIR or ../shared/third_party/rpmsg-lite
+                                unmodified RPMsg-Lite, compiled from where
+                                tools/cpeer.py finds it (RPMSG_LITE_DIR, ../shared/...)
 
 Core 0's image is booted with -kernel, core 1's loaded with -device loader
 and released by core 0. Each MicroPython core has its REPL on its own pty
@@ -34,30 +34,15 @@ class NoCLibrary(Exception):
 
 
 def rpmsg_lite_dir():
-    """NXP's RPMsg-Lite source tree: $RPMSG_LITE_DIR, or
-    ../shared/third_party/rpmsg-lite beside the repository (or beside the
-    main checkout of a git worktree)."""
-    candidates = []
-    if os.environ.get("RPMSG_LITE_DIR"):
-        candidates.append(os.environ["RPMSG_LITE_DIR"])
-    candidates.append(os.path.join(os.path.dirname(qemu.REPO), "shared", "third_party", "rpmsg-lite"))
-    try:
-        common = subprocess.run(
-            ["git", "-C", qemu.REPO, "rev-parse", "--path-format=absolute", "--git-common-dir"],
-            capture_output=True, text=True,
-        ).stdout.strip()
-        if common:
-            main = os.path.dirname(common)
-            candidates.append(os.path.join(os.path.dirname(main), "shared", "third_party", "rpmsg-lite"))
-    except OSError:
-        pass
-    for path in candidates:
-        if os.path.exists(os.path.join(path, "lib", "rpmsg_lite", "rpmsg_lite.c")):
-            return os.path.abspath(path)
-    raise NoCLibrary(
-        "NXP's RPMsg-Lite source not found: set RPMSG_LITE_DIR to a checkout of "
-        "github.com/nxp-mcuxpresso/rpmsg-lite, or place it at ../shared/third_party/rpmsg-lite"
-    )
+    """NXP's RPMsg-Lite source tree, found as tools/cpeer.py finds it
+    ($RPMSG_LITE_DIR, ../shared/third_party/rpmsg-lite beside the checkout
+    or beside a worktree's main checkout, or its clone in .cache/)."""
+    import cpeer
+
+    path = cpeer.find_library()
+    if path is None:
+        raise NoCLibrary(cpeer.HOW_TO_GET)
+    return path
 
 
 def _make(cmd, logname):
