@@ -30,7 +30,7 @@ def cpython_paths():
 
 def micropython_paths():
     """Absolute sys.path front entries for MicroPython (no shim)."""
-    return hostcores.FIRMWARE_PATHS + [hostcores.HOST_BOARD, PORTABLE]
+    return hostcores.FIRMWARE_PATHS + [hostcores.HOST_BOARD, PORTABLE] + hostcores.micropython_libs()
 
 
 def install_cpython_paths(path_list=None):

@@ -25,6 +25,25 @@ HOST_BOARD = os.path.join(REPO, "boards", "host")
 REMOTE_MAIN = os.path.join(HOST_BOARD, "main.py")
 
 
+def micropython_libs():
+    """Folders a unix port built by tools/setup.sh needs for the Python half
+    of its library: that build freezes nothing, so ``asyncio`` (used by
+    rpmsg_lite.aio) comes from the MicroPython source tree setup fetched.
+    Empty when there is none (a MicroPython with asyncio frozen in)."""
+    import glob
+
+    found = sorted(glob.glob(os.path.join(REPO, ".cache", "micropython-src", "micropython-*", "extmod")))
+    try:
+        with open(os.path.join(REPO, ".cache", "micropython", "source.txt")) as f:
+            found.append(os.path.join(f.read().strip(), "extmod"))
+    except OSError:
+        pass
+    for extmod in found:
+        if os.path.isfile(os.path.join(extmod, "asyncio", "core.py")):
+            return [extmod]
+    return []
+
+
 def use_firmware(extra=()):
     """Let this CPython process import the firmware (shim first)."""
     wanted = [SHIM] + FIRMWARE_PATHS + [HOST_BOARD] + list(extra)
@@ -56,7 +75,7 @@ def core_command(interpreter, script, args=(), interactive=False, extra_paths=()
         if mp is None:
             raise RuntimeError("MicroPython not found: run tools/setup.sh")
         # Only our folders (and frozen modules): no user-installed packages.
-        env["MICROPYPATH"] = ":".join([".frozen"] + paths)
+        env["MICROPYPATH"] = ":".join([".frozen"] + paths + micropython_libs())
         argv = [mp, "-X", "heapsize=16M"] + (["-i"] if interactive else []) + [script]
     elif interpreter == "cpython":
         env["PYTHONPATH"] = os.pathsep.join([SHIM] + paths)

@@ -47,6 +47,10 @@ class _Side(Port):
             peer._box[(peer._head + peer._count) & (_MAILBOX - 1)] = vector_id
             peer._count += 1
 
+    def service(self):
+        # The polling entry of the contract (e.g. rpmsg_lite.aio.serve).
+        return self.deliver()
+
     def wait(self, ms):
         # A blocked caller on either core lets both cores take their
         # interrupts; only if nothing was pending does time pass.

@@ -8,7 +8,8 @@ sit in shared memory), ``rings`` (formatting), ``vring`` (the viper hot
 paths), ``link`` (init, endpoints, send, receive), ``env`` (time and locks),
 ``port`` (the platform contract every port derives from), ``regs`` (register
 access for ports). Optional services load on first use: ``Queue``,
-``NameService``, the REPL ``console`` and the ``echo`` service. Platform
+``NameService``, ``aio`` (asyncio: ``AsyncQueue``, awaitable send and
+link-up), the REPL ``console`` and the ``echo`` service. Platform
 ports are separate packages (``rl_rp2040``, ``rl_imxrt1170``, ``rl_host``,
 ``rl_loopback``...).
 """
@@ -45,6 +46,8 @@ _lazy = {
     "NS_DESTROY": "nameservice",
     "NS_EPT_ADDR": "nameservice",
     "Port": "port",
+    "AsyncQueue": "aio",  # asyncio only when used
+    "aio": "aio",  # a submodule itself: MicroPython's `from rpmsg_lite import aio` asks here first
 }
 
 
@@ -52,6 +55,8 @@ def __getattr__(attr):
     mod = _lazy.get(attr)
     if mod is None:
         raise AttributeError(attr)
-    value = getattr(__import__("rpmsg_lite." + mod, None, None, [attr]), attr)
+    value = __import__("rpmsg_lite." + mod, None, None, [attr])
+    if mod != attr:
+        value = getattr(value, attr)
     globals()[attr] = value
     return value
