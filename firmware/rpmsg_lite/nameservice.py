@@ -10,7 +10,8 @@ from micropython import const
 import struct
 
 from .env import BLOCK
-from .endpoint import RELEASE
+from .endpoint import Endpoint, RELEASE
+from .errors import RPMsgError, ERR_PARAM
 
 NS_EPT_ADDR = const(53)  # RL_NS_EPT_ADDR
 NS_CREATE = const(0)  # RL_NS_CREATE
@@ -21,7 +22,13 @@ _MSG_SIZE = const(40)
 
 def encode(name, addr, flags):
     """The 40-byte announcement for endpoint addr."""
-    raw = name.encode() if isinstance(name, str) else bytes(name)
+    if isinstance(name, str):
+        raw = name.encode()
+    else:
+        try:
+            raw = bytes(memoryview(name))  # bytes-like only: bytes([1]) would take a list
+        except TypeError:
+            raise TypeError("a service name is a str or bytes, got %r" % (name,))
     if len(raw) > NAME_SIZE or b"\x00" in raw:
         raise ValueError("a service name is at most 32 bytes without NUL, got %r" % (name,))
     if flags != NS_CREATE and flags != NS_DESTROY:
@@ -50,6 +57,8 @@ def decode(payload):
 
 def announce(link, ept, name, flags=NS_CREATE, timeout_ms=BLOCK):
     """rpmsg_ns_announce: send the announcement for ept from ept to 53."""
+    if not isinstance(ept, Endpoint) or ept.link is not link:
+        raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
     link.send(ept, NS_EPT_ADDR, encode(name, ept.addr, flags), timeout_ms)
 
 
