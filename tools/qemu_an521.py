@@ -192,7 +192,10 @@ PAIRINGS = (("micropython", "c"), ("c", "micropython"), ("micropython", "micropy
 def scenario(core0, core1, messages=20000, rounds=1000, icount=True, timeout=300):
     """Boot a pairing, run the master's scenario (an521_master.run or
     cfirmware/master.c; a C master always sends 20 000 messages and times
-    1000 round trips) and return (result dict, pair output lines)."""
+    1000 round trips) and return (result dict, pair output lines, core 1
+    report). With MicroPython on core 1, the master's last message ends
+    its serve(), and the report is an521_echo.last read through mpremote on
+    core 1's REPL (the remote's own count of checked and bad messages)."""
     import json
 
     build(core0, core1)
@@ -210,7 +213,13 @@ def scenario(core0, core1, messages=20000, rounds=1000, icount=True, timeout=300
             line = [x for x in out.splitlines() if x.startswith("{")][-1]
         else:
             line = pair.wait_for(r"^\{", timeout=timeout)
-        return json.loads(line), pair.lines()
+        report = None
+        if core1 == "micropython":
+            code, out, err = pair.mpremote(1, "resume", "eval", "an521_echo.last", timeout=60)
+            if code:
+                raise RuntimeError("core 1: " + out + err)
+            report = out.strip()
+        return json.loads(line), pair.lines(), report
 
 
 def bench(icount=True):
@@ -220,7 +229,7 @@ def bench(icount=True):
     for core0, core1 in PAIRINGS:
         key = "%s_master-%s_remote" % (core0, core1)
         try:
-            result, _ = scenario(core0, core1, messages=200, icount=icount)
+            result, _, _ = scenario(core0, core1, messages=200, icount=icount)
             out[key] = result["rt64_instructions"]
         except NoCLibrary as e:
             out[key] = None

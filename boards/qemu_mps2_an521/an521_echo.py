@@ -2,7 +2,8 @@
 # the C remote (cfirmware/remote.c): endpoint 30 "rpmsg-echo" echoes with a
 # copy send, 31 checks the test pattern and sequence and echoes zero-copy,
 # 32 answers with four little-endian words (checked, bad, echoed, held at
-# most). Run on core 1 (or core 0 opposite a C master):
+# most); a message to 33 ends serve(), back to the REPL, with the counters
+# in an521_echo.last. Run on core 1 (or core 0 opposite a C master):
 #     import an521_echo; an521_echo.serve()
 
 import struct
@@ -14,6 +15,8 @@ import an521_pattern as pattern
 
 CHECKED_ADDR = 31
 STATS_ADDR = 32
+STOP_ADDR = 33
+last = None  # the counters of the last serve(), once it returned
 
 
 class CheckedEcho:
@@ -61,7 +64,9 @@ class CheckedEcho:
 
 
 def serve(rounds=-1, port=None):
-    """Serve until rounds waits have passed (-1: for ever)."""
+    """Serve until a message arrives on STOP_ADDR or rounds waits have
+    passed (-1: no limit); returns the link."""
+    global last
     port = port or an.AN521Port()
     link = port.remote()
     echo = EchoService(link)  # endpoints before link-up: the master may send at once
@@ -72,13 +77,26 @@ def serve(rounds=-1, port=None):
         link.send(stats_ept, src, words, 100)
         return RELEASE
 
+    def stop(payload, src):
+        stopped.append(src)
+        return RELEASE
+
+    stopped = []
     stats_ept = link.create_ept(STATS_ADDR, stats)
+    link.create_ept(STOP_ADDR, stop)
     link.wait_for_link_up(BLOCK)
     echo.announce()
-    while rounds:
+    while rounds and not stopped:
         port.wait(1 if (echo._backlog or checked._backlog) else 500)
         echo.service()
         checked.service()
         if rounds > 0:
             rounds -= 1
+    last = {
+        "checked": checked.checked,
+        "bad": checked.bad,
+        "echoed": checked.echoed + echo.count,
+        "held_max": checked.held_max,
+        "dropped": link.stats()["rx_bad_entries"],
+    }
     return link

@@ -22,6 +22,7 @@ import an521_pattern as pattern
 ECHO = 30
 CHECKED = 31
 STATS = 32
+STOP = 33  # a MicroPython remote returns to its REPL
 
 
 class Core1:
@@ -133,7 +134,7 @@ def round_trip(c, rounds=1000):
     return pattern.timer_ticks() * pattern.INSTRUCTIONS_PER_TICK // rounds
 
 
-def run(messages=20000, rounds=1000, start=True):
+def run(messages=20000, rounds=1000, start=True, stop=True):
     c = Core1(start=start)
     out = {"master": "micropython", "core": c.port.core, "link_up": c.link.is_link_up(), "names": c.names}
     out["pingpong_ok"] = pingpong(c)
@@ -150,5 +151,7 @@ def run(messages=20000, rounds=1000, start=True):
     out["peer_held_max"] = held
     s = c.link.stats()
     out["dropped"] = s["rx_bad_entries"] + s["tx_bad_entries"]
+    if stop:
+        c.link.send(c.ept, STOP, b"stop", 100)
     print(json.dumps(out))
     return c

@@ -81,5 +81,6 @@ int pattern_ok(const uint8_t *buf, uint32_t len, uint32_t *seq);
 #define EPT_ECHO 30u     // echoes with rpmsg_lite_send, announced as "rpmsg-echo"
 #define EPT_CHECKED 31u  // checks pattern and sequence, echoes zero-copy
 #define EPT_STATS 32u    // answers 4 words: checked, bad, echoed, held at most
+#define EPT_STOP 33u     // a MicroPython remote returns to its REPL (the C remote has none)
 
 #endif

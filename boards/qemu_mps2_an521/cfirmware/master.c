@@ -173,6 +173,8 @@ int main(void) {
     out_kv("peer_bad", stats[1], 0);
     out_kv("peer_echoed", stats[2], 0);
     out_kv("peer_held_max", stats[3], 1);
+    // A MicroPython remote now returns to its REPL (for inspection).
+    (void)rpmsg_lite_send(rl, ept, EPT_STOP, "stop", 4, 100);
     for (;;) {
         (void)an521_wait(500);
     }
