@@ -40,7 +40,11 @@ def test_mailbox_launch_and_messaging_through_machine_mem32():
     space = _space(chip)
     space.trace = []
     with machine.use_address_space(space):
-        box = rp.FifoMailbox(CONFIG, idle=fw.step, sev=lambda: space.trace.append(("sev", 0, 0, 0)))
+        def sev():  # core 0's SEV on the model (wakes the boot ROM from WFE)
+            space.trace.append(("sev", 0, 0, 0))
+            chip.sev(0)
+
+        box = rp.FifoMailbox(CONFIG, idle=fw.step, sev=sev)
         assert box._regs is rl_regs.HW and box.core == 0
         box.launch_core1(ENTRY, SP, VTOR)
         assert chip.launched == [(VTOR, SP, ENTRY)]
@@ -60,8 +64,9 @@ def test_mailbox_launch_and_messaging_through_machine_mem32():
         box.deinit()
     writes = _writes(space)
     assert writes[0] == (NVIC_ICER, 1 << 15)
-    assert writes[1:3] == [(PSM_FRCE_OFF + 0x2000, 0x10000), (PSM_FRCE_OFF + 0x3000, 0x10000)]
-    assert [v for a, v in writes if a == FIFO_WR][:6] == [0, 0, 1, VTOR, SP, ENTRY]
+    assert writes[1] == (FIFO_WR, 0x73A8831E)  # the lockout probe
+    assert writes[2:4] == [(PSM_FRCE_OFF + 0x2000, 0x10000), (PSM_FRCE_OFF + 0x3000, 0x10000)]
+    assert [v for a, v in writes if a == FIFO_WR][1:7] == [0, 0, 1, VTOR, SP, ENTRY]
     assert writes[-2:] == [(NVIC_ICPR, 1 << 15), (NVIC_ISER, 1 << 15)]
     assert chip.nvic[0].enabled == 1 << 15 and chip.swallowed == [0, 0]
 
@@ -119,3 +124,30 @@ def test_the_port_compiles_for_the_rp2040_and_sev_is_0xbf40(tmp_path):
     sev = (tmp_path / "sev.mpy").read_bytes()
     assert b"\x40\xbf\x00\x20" in sev
     assert sev[2] == (4 << 2) | 3  # native code for armv6m (arch 4), sub-version 3
+
+
+def test_importing_the_port_on_micropython_1_24_for_rp2_fails_with_the_reason():
+    # The import-time check of rl_rp2040 (hw.check_micropython), in a fresh
+    # CPython made to look like MicroPython 1.24 on an rp2 board.
+    import os
+    import subprocess
+    import sys
+
+    import _paths
+
+    prelude = (
+        "import sys, types\n"
+        "sys.path[:0] = %r\n"
+        "sys.platform = 'rp2'\n"
+        "impl = types.SimpleNamespace(**vars(sys.implementation))\n"
+        "impl.name, impl.version, impl._machine = 'micropython', (1, 24, 1, ''), 'Raspberry Pi Pico with RP2040'\n"
+        "sys.implementation = impl\n"
+        "try:\n"
+        "    import rl_rp2040\n"
+        "except ImportError as e:\n"
+        "    print('refused:', e)\n"
+        "else:\n"
+        "    print('imported')\n"
+    ) % (_paths.cpython_paths(),)
+    out = subprocess.run([sys.executable, "-c", prelude], capture_output=True, text=True, cwd=os.getcwd())
+    assert out.stdout.startswith("refused:") and "1.25" in out.stdout, out.stdout + out.stderr

@@ -7,19 +7,41 @@ enable/pending model, the PSM (core-1 force-off), two PIO blocks (IRQ
 flags, IRQ_FORCE) with an ``rp2.PIO`` stand-in, and two behaviours that
 are software on the real chip but decide whether a port works:
 
-* MicroPython's multicore-lockout handler (platforms.md 2.2 item 3):
-  while a core's SIO IRQ is enabled in its NVIC, any word arriving in its
-  RX FIFO is popped and discarded unless it is LOCKOUT_MAGIC_START, which
-  is echoed, after which the core "spins" (IRQs off) discarding words until
-  LOCKOUT_MAGIC_END, echoed too. ``lockout(core)`` plays the initiator
-  side (multicore_lockout_start/end_blocking) to check a flash write
-  would get through.
-* Core 1's boot ROM (platforms.md 2.1, 2.2 item 5; RP2040 datasheet 2.8):
-  after a PSM reset it drains its RX FIFO and sends 0; then it expects
-  0 (-> drain and send 0 again), 1, VTOR, SP, entry, echoing each word; a
-  0 at any step, or anything but 1 as the command, sends it back to the
-  start. After the entry word it "launches": ``firmware(vtor, sp, entry)``
-  is called, a Python object standing for the C firmware.
+Sources (pico-sdk 2.1.1 = the version MicroPython 1.25 pins; "bootrom" =
+raspberrypi/pico-bootrom-rp2040 bootrom/bootrom_rt0.S; "MP125" =
+MicroPython 1.25):
+
+* MicroPython's multicore-lockout handler (SDK pico_multicore/multicore.c
+  L213-226): while a core's SIO IRQ is enabled in its NVIC, any word
+  arriving in its RX FIFO is popped and discarded unless it is
+  LOCKOUT_MAGIC_START, which is echoed, after which the core "spins" (IRQs
+  off) discarding words until LOCKOUT_MAGIC_END, echoed too.
+  ``lockout(core)`` plays the initiator (multicore_lockout_handshake,
+  multicore.c L260-285): it pushes the magic, pops one word, and pushes
+  the magic AGAIN for every word that is not the echo; the chip waits for
+  ever, the model gives up after a bound. ``flash_write()`` is MP125
+  rp2_flash.c L95-101/L148-176: the lockout runs only while core 1 is a
+  lockout victim with a MicroPython thread (``victim[1]`` and
+  ``core1_entry``, SDK multicore.c L237-246, MP125 mpthreadport.c L126-150).
+* WFE/SEV: each core has an event register; SEV sets it on both cores
+  (ARMv6-M Architecture Reference Manual, "Wait For Event and Send Event";
+  the RP2040 wires each core's TXEV to the other's RXEV). Code that waits with WFE runs only
+  when an event is latched, and consumes it. A FIFO write alone is NOT an
+  event: pico-sdk always follows one with SEV (pico/multicore.h L189-192).
+* Core 1's boot ROM (bootrom L310-390): after a PSM reset it drains its RX
+  FIFO and sends 0 (send_and_then: wait in WFE while core 0's RX is full,
+  write, SEV). Then receive_and_check_zero: WFE FIRST, then look at
+  FIFO_ST.VLD, WFE again if empty. A 0 at any step goes back to the drain
+  and a fresh 0; anything but 1 as the command too; 1, VTOR, SP, entry are
+  each echoed. After the entry word it "launches": ``firmware(vtor, sp,
+  entry)`` is called, a Python object standing for the firmware.
+* Soft reset of MicroPython on core 0 (``soft_reset()``): mp_thread_deinit
+  (MP125 mpthreadport.c L83-91) runs multicore_reset_core1 (SDK
+  multicore.c L101-134), which forces core 1 off, clears victim[1], lets
+  it boot, pops its 0, and puts core 0's FIFO IRQ back as it WAS: a masked
+  bit 15 stays masked (mp_thread_init, which enables it, runs once per
+  boot: MP125 ports/rp2/main.c L121 vs L183).
+* FIFO_ST: any write clears both WOF and ROE (pico/multicore.h L273-276).
 
 Each core has its own ``regbus.Bus`` (``chip.core0`` / ``chip.core1``) on
 which the same SIO answers as seen from that core; ``devices(core)`` lists
@@ -321,6 +343,20 @@ class RP2040:
         self.corrupt_echoes = ()  # indices (1-based) of boot ROM echoes to corrupt
         self.launched = []  # (vtor, sp, entry) per launch
         self.resets = 0
+        self.event = [0, 0]  # WFE event registers
+        self._fw_wake = None
+        self.sevs = [0, 0]  # SEVs executed per core
+        # MicroPython/SDK state that decides flash lockouts (see flash_write).
+        self.victim = [micropython, core1 == "python"]  # lockout_victim_initialized[]
+        self.core1_entry = core1 == "python"  # MicroPython's core1_entry != NULL
+        self.flash_writes = 0
+        self.lockout_pushes = 0  # magic words pushed by lockout initiators
+        # Interrupts of core 0 (PRIMASK) and a test hook: a "hard IRQ" on core
+        # 0 that runs just before the next FIFO_ST write by core 0 if its
+        # interrupts are enabled, else when they are enabled again.
+        self.irq_disabled = [0, 0]
+        self.irq_before_st_write = None
+        self._deferred_irq = None
         # MicroPython's scheduler on core 0 (soft IRQ handlers), depth 8.
         self._sched_f = [None] * _SCHED_DEPTH
         self._sched_a = [None] * _SCHED_DEPTH
@@ -375,16 +411,55 @@ class RP2040:
         if not fifo.count:
             self.roe[core] = 1
             return 0
-        word = fifo.pop()
-        if core == 0:
-            self._rom_run()  # room for a boot ROM word that was waiting
-        return word
+        return fifo.pop()  # (no event: a core 1 waiting for room stays in WFE)
 
     def fifo_clear_sticky(self, core, value):
-        if value & WOF:
-            self.wof[core] = 0
-        if value & ROE:
-            self.roe[core] = 0
+        # "Write any value to clear the error flags" (pico/multicore.h
+        # L273-276): the value does not matter, both go.
+        hook = self.irq_before_st_write
+        if hook is not None and core == 0:
+            self.irq_before_st_write = None
+            if self.irq_disabled[0]:
+                self._deferred_irq = hook
+            else:
+                hook()
+        self.wof[core] = 0
+        self.roe[core] = 0
+
+    def irq_functions(self, core):
+        """(disable_irq, enable_irq) of core ``core``, as machine's."""
+
+        def disable():
+            state = self.irq_disabled[core]
+            self.irq_disabled[core] = 1
+            return state
+
+        def enable(state):
+            self.irq_disabled[core] = state
+            if not state and core == 0 and self._deferred_irq is not None:
+                hook = self._deferred_irq
+                self._deferred_irq = None
+                hook()
+
+        return disable, enable
+
+    # -- events (WFE/SEV) --------------------------------------------------------
+
+    def sev(self, core):
+        """Core ``core`` executes SEV: both event registers are set, and code
+        asleep in WFE on the other core runs."""
+        self.sevs[core] += 1
+        self.event[0] = 1
+        self.event[1] = 1
+        if core == 0:
+            self._core1_wake()
+
+    def _core1_wake(self):
+        if self.rom == RUNNING:
+            if self._fw_wake is not None:
+                self._fw_wake()  # (bound once at launch: heap-lock tests SEV through here)
+        elif self.rom != ROM_OFF:
+            self._rom_run()
 
     def push_from(self, core, word):
         """Core ``core`` writes FIFO_WR directly (for the models' own code)."""
@@ -400,8 +475,6 @@ class RP2040:
             self._lockout_handler(core)
         else:
             self.nvic[core].pending |= 1 << self.sio_irq[core]
-        if core == 1:
-            self._rom_run()
 
     def irq_check(self, core):
         # Level-sensitive: enabling the IRQ with VLD/WOF/ROE set runs it.
@@ -439,21 +512,21 @@ class RP2040:
         self.lockout_echoes[core] += 1
         self.fifo_write(core, word)
 
-    def lockout(self, initiator):
+    def lockout(self, initiator, bound=64):
         """Play multicore_lockout_start_blocking + ..._end_blocking from
-        ``initiator`` against the other core, as a flash write does
-        (platforms.md 2.2 item 4): push START, pop and discard until its
-        echo; push END, likewise. True if both echoes came back (on the chip
-        a missing echo is an endless wait). The initiator's own FIFO IRQ is
-        off during the handshakes (it would discard the echo otherwise) and
-        restored afterwards."""
+        ``initiator`` against the other core, as a flash write does:
+        multicore_lockout_handshake (SDK multicore.c L260-285) pushes the
+        magic (with SEV), pops one word, and pushes the magic again for
+        every word that is not the echo. True if both echoes came back; the
+        chip would wait for ever otherwise (the model stops after ``bound``
+        rounds or when nothing comes back). The initiator's own FIFO IRQ is
+        off during the handshakes and restored afterwards."""
         bit = 1 << self.sio_irq[initiator]
         own = self.nvic[initiator].enabled & bit
         self.nvic[initiator].enabled &= ~bit
         ok = True
         for magic in (LOCKOUT_MAGIC_START, LOCKOUT_MAGIC_END):
-            self.fifo_write(initiator, magic)
-            if not self._await_echo(initiator, magic):
+            if not self._handshake(initiator, magic, bound):
                 ok = False  # on the chip: waiting "until the end of time"
                 break
         self.nvic[initiator].enabled |= own
@@ -461,12 +534,44 @@ class RP2040:
             self.irq_check(initiator)
         return ok
 
-    def _await_echo(self, initiator, magic):
+    def _handshake(self, initiator, magic, bound):
         rx = self.fifos[1 - initiator]
-        while rx.count:
+        for _ in range(bound):
+            if self.fifos[initiator].count < self.fifos[initiator].depth:
+                self.lockout_pushes += 1
+                self.fifo_write(initiator, magic)
+            self.sev(initiator)
+            if not rx.count:
+                return False  # multicore_fifo_pop_timeout_us: waits for ever
             if rx.pop() == magic:
                 return True
         return False
+
+    def flash_write(self):
+        """A flash write or erase from core 0 (MP125 rp2_flash.c L148-176):
+        core 1 is locked out first when use_multicore_lockout() (L95-101):
+        it is a lockout victim and MicroPython's core1_entry is set. True if
+        the write completes (no lockout needed, or both echoes came back)."""
+        self.flash_writes += 1
+        if not (self.victim[1] and self.core1_entry):
+            return True
+        return self.lockout(0)
+
+    def soft_reset(self):
+        """MicroPython's soft reset on core 0 (see the module docstring):
+        mp_thread_deinit -> multicore_reset_core1, core1_entry = NULL."""
+        psm = self.psm
+        psm.write(0x2004, 4, PSM_PROC1)  # SET alias, read back (SDK L110-111)
+        bit = 1 << self.sio_irq[0]
+        enabled = self.nvic[0].enabled & bit
+        self.nvic[0].enabled &= ~bit
+        self.victim[1] = False
+        psm.write(0x3004, 4, PSM_PROC1)  # CLR alias: core 1 boots (L125)
+        if self.fifos[1].count:
+            self.fifos[1].pop()  # multicore_fifo_pop_blocking: the boot ROM's 0 (L128)
+        self.nvic[0].enabled |= enabled  # restore the state it had (L133)
+        self.core1_entry = False
+        self.soft_resets = getattr(self, "soft_resets", 0) + 1
 
     # -- spinlocks ------------------------------------------------------------------
 
@@ -504,6 +609,7 @@ class RP2040:
             self.locked_out[1] = False
             self.nvic[1].enabled = 0
             self.nvic[1].pending = 0
+            self.event[1] = 0
             if self.firmware is not None and hasattr(self.firmware, "stopped"):
                 self.firmware.stopped()
         else:
@@ -511,27 +617,41 @@ class RP2040:
             self._rom_run()
 
     def _rom_run(self):
-        # Advance the boot ROM as far as the FIFOs let it.
+        # Run the boot ROM until it sleeps in WFE with no event latched
+        # (bootrom_rt0.S L310-390; see the module docstring).
         rx = self.fifos[0]
         while self.rom != ROM_OFF and self.rom != RUNNING:
             if self._rom_out >= 0:
-                if not self.fifos[1].push(self._rom_out):
-                    return  # core 0's RX FIFO is full: wait (in WFE) for room
+                # send_and_then (L318-325): RDY clear -> WFE, look again.
+                if self.fifos[1].count == self.fifos[1].depth:
+                    if not self.event[1]:
+                        return  # asleep until an event
+                    self.event[1] = 0
+                    continue
+                self.fifos[1].push(self._rom_out)
                 self._rom_out = -1
                 launch = self._rom_launch
                 self._rom_launch = False
                 self._arrived(0)
+                self.sevs[1] += 1  # SEV (L323): both event registers
+                self.event[0] = 1
+                self.event[1] = 1
                 if launch:
                     self._launch()
                     return
                 continue
             if self.rom == ROM_HELLO:
-                rx.clear()  # drain, then send 0
+                # core_0_handshake_loop (L340-351): drain, then send 0.
+                rx.clear()
                 self._rom_out = 0
                 self.rom = ROM_CMD
                 continue
+            # receive_and_check_zero (L381-390): WFE first, then FIFO_ST.VLD.
+            if not self.event[1]:
+                return  # asleep in WFE
+            self.event[1] = 0
             if not rx.count:
-                return
+                continue  # nothing yet: back to WFE
             word = rx.pop()
             if word == 0:
                 self.rom = ROM_HELLO
@@ -562,6 +682,7 @@ class RP2040:
         vtor, sp, entry = self._rom_words
         self.rom = RUNNING
         self.launched.append((vtor, sp, entry))
+        self._fw_wake = getattr(self.firmware, "wake", None)
         if self.firmware is not None:
             self.firmware(vtor, sp, entry)
 
@@ -610,9 +731,16 @@ class CFirmware(Port):
 
     transport="bell" (RP2350 model): kicks are DOORBELL_OUT_SET bits
     instead, and step() reads DOORBELL_IN_CLR, clears what it read, then
-    calls isr(v) for each bit v. Call start() then: nothing launches it."""
+    calls isr(v) for each bit v. Call start() then: nothing launches it.
 
-    def __init__(self, chip, shm, config, role="remote", link_id=0, app=None, name="rp2040-echo", transport="fifo"):
+    wfe=True: firmware that reads its FIFO from a main loop that sleeps in
+    WFE (multicore_fifo_pop_blocking, pico/multicore.h) instead of an IRQ
+    handler: it runs step() only when an SEV reaches it (wake()), and its
+    notify() issues SEV after the write as the SDK does."""
+
+    def __init__(
+        self, chip, shm, config, role="remote", link_id=0, app=None, name="rp2040-echo", transport="fifo", wfe=False
+    ):
         Port.__init__(self, config)
         self.chip = chip
         self.bus = chip.core1
@@ -623,6 +751,8 @@ class CFirmware(Port):
         self.app = app
         self.name = name
         self.bell = transport == "bell"
+        self.wfe = wfe
+        self.wakes = 0
         self.boots = []
         self.alive = False
         self.link = None
@@ -655,6 +785,13 @@ class CFirmware(Port):
         self.alive = False
         self.link = None
 
+    def wake(self):
+        """An SEV reached core 1 (only a WFE main loop reacts)."""
+        if self.wfe and self.alive:
+            self.wakes += 1
+            self.chip.event[1] = 0
+            self.step()
+
     def _echo(self, payload, src):
         self.link.send(self.ept, src, payload, 0)
         self.echoed += 1
@@ -667,6 +804,8 @@ class CFirmware(Port):
             self.bus[DOORBELL_OUT_SET] = 1 << vector_id
         elif self.bus[FIFO_ST] & RDY:
             self.bus[FIFO_WR] = vector_id
+            if self.wfe:
+                self.chip.sev(1)
         else:
             self.dropped += 1
 
@@ -699,3 +838,73 @@ class CFirmware(Port):
             except RPMsgError:
                 pass  # no TX buffer now: try again at the next step
         return n
+
+
+class EchoImage:
+    """Core-1 firmware built from boards/rpi_pico/core1_echo (a real
+    Cortex-M0+ image): the boot ROM model launches it with (vtor, sp,
+    entry). It does not emulate Thumb: it checks what the boot ROM and the
+    core would use (the vector table at VTOR holds sp and entry, both
+    inside the image, entry a Thumb address of code that contains WFE and
+    SEV) and then behaves as the C source says: a main loop that waits
+    with WFE for FIFO_ST.VLD, pops a word, waits with WFE for RDY, pushes
+    the word back and executes SEV.
+
+    ``memory(addr, n)`` returns n bytes at a core-1 address (the pinned
+    buffer the port put the image in). ``fault`` says why it did not run."""
+
+    WFE = b"\x20\xbf"  # Thumb WFE, 0xBF20 (ARMv6-M ARM, WFE encoding T1)
+    SEV = b"\x40\xbf"  # Thumb SEV, 0xBF40
+
+    def __init__(self, chip, memory, size):
+        self.chip = chip
+        self.memory = memory
+        self.size = size
+        self.boots = []
+        self.fault = None
+        self.alive = False
+        self.word = -1  # popped, waiting for room
+        self.echoed = 0
+
+    def __call__(self, vtor, sp, entry):
+        self.boots.append((vtor, sp, entry))
+        table = self.memory(vtor, 64)
+        word0 = int.from_bytes(table[0:4], "little")
+        word1 = int.from_bytes(table[4:8], "little")
+        code = self.memory(vtor, self.size)
+        if word0 != sp or word1 != entry:
+            self.fault = "vector table at %#x holds sp %#x entry %#x, launched with %#x %#x" % (
+                vtor, word0, word1, sp, entry)
+        elif not (entry & 1 and vtor + 64 <= entry - 1 < vtor + self.size and vtor < sp <= vtor + self.size):
+            self.fault = "sp %#x / entry %#x outside the image at %#x+%#x" % (sp, entry, vtor, self.size)
+        elif self.WFE not in code or self.SEV not in code:
+            self.fault = "no WFE/SEV in the image"
+        if self.fault is None:
+            self.alive = True
+            self.run()
+
+    def stopped(self):
+        self.alive = False
+        self.word = -1
+
+    def wake(self):
+        if self.alive:
+            self.run()
+
+    def run(self):
+        chip = self.chip
+        bus = chip.core1
+        while True:
+            if self.word < 0:
+                if bus[FIFO_ST] & VLD:
+                    self.word = bus[FIFO_RD]
+                    continue
+            elif bus[FIFO_ST] & RDY:
+                bus[FIFO_WR] = self.word
+                self.word = -1
+                self.echoed += 1
+                chip.sev(1)
+                continue
+            if not chip.event[1]:
+                return  # asleep in WFE
+            chip.event[1] = 0

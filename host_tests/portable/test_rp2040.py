@@ -43,12 +43,15 @@ BIT16 = 1 << 16
 CONFIG = Config(buffer_count=4)
 
 
-def _sev_into(bus):
-    """A sev() that marks its place in the bus trace."""
+def _sev_into(chip):
+    """Core 0's SEV on the model: marks its place in core 0's bus trace and
+    sets the event registers (waking WFE code on core 1)."""
+    bus = chip.core0
 
     def sev():
         if bus.trace is not None:
             bus.trace.append(("sev",))
+        chip.sev(0)
 
     return sev
 
@@ -95,11 +98,15 @@ def test_model_fifo_depth_flags_and_per_core_views():
     assert c1[FIFO_ST] == RDY and c0[FIFO_ST] == RDY | WOF
     c1[FIFO_RD]  # read when empty: ROE sticks on core 1 only
     assert c1[FIFO_ST] == RDY | ROE and c0[FIFO_ST] == RDY | WOF
-    c1[FIFO_ST] = WOF  # write to clear: only the bits written
-    assert c1[FIFO_ST] == RDY | ROE
-    c1[FIFO_ST] = ROE
-    c0[FIFO_ST] = 0xFF
-    assert c0[FIFO_ST] == RDY and c1[FIFO_ST] == RDY
+    for i in range(9):
+        c1[FIFO_WR] = i  # core 1 overfills its TX: WOF as well
+    assert c1[FIFO_ST] == ROE | WOF
+    c1[FIFO_ST] = 0  # ANY write clears BOTH flags (pico/multicore.h L273-276)
+    for i in range(8):
+        c0[FIFO_RD]
+    assert c1[FIFO_ST] == RDY and c0[FIFO_ST] == RDY | WOF  # the other core's stay
+    c0[FIFO_ST] = WOF
+    assert c0[FIFO_ST] == RDY
 
 
 def test_model_spinlocks_claim_on_read_release_on_write():
@@ -151,7 +158,9 @@ def test_model_psm_aliases_and_boot_rom_greeting():
 
 
 def _box(chip, config=CONFIG, fw=None, **kw):
-    return FifoMailbox(config, regs=chip.core0, idle=fw.step if fw else None, sev=_sev_into(chip.core0), **kw)
+    return FifoMailbox(
+        config, regs=chip.core0, idle=fw.step if fw else None, sev=_sev_into(chip), irq=chip.irq_functions(0), **kw
+    )
 
 
 def test_mailbox_masks_core0_sio_irq_first_and_restores_it_on_deinit():
@@ -159,11 +168,11 @@ def test_mailbox_masks_core0_sio_irq_first_and_restores_it_on_deinit():
     chip.core0.trace = []
     box = _box(chip)
     trace = chip.core0.trace
-    # CPUID, then ISER read (was MicroPython's handler on?), then ICER bit 15:
-    # the first write of all, before anything else can happen.
-    assert trace[0] == ("r", SIO_BASE, 0)
-    assert trace[1] == ("r", NVIC_ISER, BIT15)
-    assert trace[2] == ("w", NVIC_ICER, BIT15)
+    # Reads only (CPUID, ISER: was MicroPython's handler on?), then ICER bit
+    # 15: the first write of all, before anything else can happen.
+    first = _index(trace, ("w", NVIC_ICER, BIT15))
+    assert [t for t in trace[:first] if t[0] == "w"] == []
+    assert trace[0] == ("r", SIO_BASE, 0) and trace[first - 1] == ("r", NVIC_ISER, BIT15)
     assert box.irq_was_enabled and chip.nvic[0].enabled == 0 and chip.nvic[1].enabled == 0
     del trace[:]
     box.deinit()
@@ -174,12 +183,48 @@ def test_mailbox_masks_core0_sio_irq_first_and_restores_it_on_deinit():
     assert len([t for t in trace if t[0] == "w"]) == 2
 
 
-def test_mailbox_leaves_the_irq_off_if_it_was_off():
-    chip = RP2040(micropython=False)
+def _soft_reset(chip):
+    """MicroPython's soft reset: the chip side (model), and a new
+    interpreter session, which imports rl_rp2040 afresh (no mailbox open)."""
+    from rl_rp2040 import fifo
+
+    chip.soft_reset()
+    fifo._open = None
+
+
+def test_soft_reset_without_deinit_leaves_the_irq_masked_until_the_next_mailbox():
+    chip, fw, box, shm = _booted()
+    box.master(shm)
+    _soft_reset(chip)  # the user forgot box.deinit()
+    assert chip.nvic[0].enabled == 0  # multicore_reset_core1 restored "masked"
+    chip.victim[1] = True  # a later _thread on core 1 ...
+    chip.core1_entry = True
+    assert not chip.lockout(1)  # ... could not lock core 0 out for its flash write
+    box2 = _box(chip)  # the next session's mailbox gives it back first
+    assert box2.stats()["recovered"] and box2.irq_was_enabled
+    box2.deinit()
+    assert chip.nvic[0].enabled == BIT15 and chip.lockout(1)
+
+
+def test_recover_sio_irq_only_when_no_mailbox_is_open():
+    chip = RP2040()
+    assert not rp.recover_sio_irq(chip.core0)  # enabled: nothing to do
     box = _box(chip)
-    assert not box.irq_was_enabled
+    assert not rp.recover_sio_irq(chip.core0)  # masked by a live mailbox: leave it
+    assert chip.nvic[0].enabled == 0
+    _soft_reset(chip)
+    chip.core1[FIFO_WR] = 7  # a stale word that would fire the handler at once
+    assert rp.recover_sio_irq(chip.core0)
+    assert chip.nvic[0].enabled == BIT15 and chip.rx_words(0) == [] and chip.swallowed[0] == 0
+    assert box  # (the old session's object: gone on the board)
+
+
+def test_one_mailbox_at_a_time():
+    chip = RP2040()
+    box = _box(chip)
+    raises(RuntimeError, _box, chip)
     box.deinit()
-    assert chip.nvic[0].enabled == 0 and chip.nvic[0].writes == [("ICER", BIT15)]
+    _box(chip).deinit()
 
 
 # -- mode (b): launching core 1 ---------------------------------------------------------------
@@ -197,25 +242,35 @@ def test_launch_register_sequence_is_the_boot_rom_handshake():
     steps = [t for t in trace if t[0] in ("w", "sev")]
     assert steps == [
         ("w", NVIC_ICER, BIT15),  # masked before core 1 is touched
+        ("w", FIFO_WR, LOCKOUT_MAGIC_START),  # probe: is core 1 MicroPython's lockout victim?
+        ("sev",),  # (the boot ROM answers 0: no)
         ("w", PSM_FRCE_OFF + 0x2000, PSM_PROC1),  # FRCE_OFF.PROC1 set (SET alias)...
         ("w", PSM_FRCE_OFF + 0x3000, PSM_PROC1),  # ...read back, then cleared (CLR alias)
+        ("sev",),  # drain + SEV before each 0 (SDK multicore.c L191-195)
+        ("w", FIFO_WR, 0),
+        ("sev",),  # and SEV after every push (pico/multicore.h L189-192)
         ("sev",),
         ("w", FIFO_WR, 0),
         ("sev",),
-        ("w", FIFO_WR, 0),
         ("w", FIFO_WR, 1),
+        ("sev",),
         ("w", FIFO_WR, VTOR),
+        ("sev",),
         ("w", FIFO_WR, SP),
+        ("sev",),
         ("w", FIFO_WR, ENTRY),
+        ("sev",),
     ], steps
     # FRCE_OFF read back as set between the two PSM writes.
     i = _index(trace, ("w", PSM_FRCE_OFF + 0x2000, PSM_PROC1))
     assert trace[i + 1] == ("r", PSM_FRCE_OFF, PSM_PROC1)
-    # The boot ROM's greeting 0 was popped before the first SEV, and every
-    # word written was echoed and read back.
-    greeting = _index(trace, ("r", FIFO_RD, 0))
-    assert 0 < greeting < _index(trace, ("sev",))
-    assert [t[2] for t in trace if t[0] == "r" and t[1] == FIFO_RD] == [0, 0, 0, 1, VTOR, SP, ENTRY]
+    # The boot ROM's greeting 0 was popped after the reset and before the
+    # first 0 was sent, and every word written was echoed and read back.
+    reset = _index(trace, ("w", PSM_FRCE_OFF + 0x3000, PSM_PROC1))
+    greeting = reset + _index(trace[reset:], ("r", FIFO_RD, 0))
+    assert reset < greeting < _index(trace, ("w", FIFO_WR, 0))
+    # The probe's answer, the greeting, then the six echoes.
+    assert [t[2] for t in trace if t[0] == "r" and t[1] == FIFO_RD] == [0, 0, 0, 0, 1, VTOR, SP, ENTRY]
     assert chip.swallowed == [0, 0] and chip.rx_words(0) == [] and chip.rx_words(1) == []
 
 
@@ -227,7 +282,7 @@ def test_launch_starts_again_after_a_wrong_echo():
     chip.core0.trace = []
     box = _box(chip)
     assert box.launch_core1(ENTRY, SP, VTOR) == 2
-    assert _writes(chip.core0.trace, FIFO_WR) == [0, 0, 1, VTOR, 0, 0, 1, VTOR, SP, ENTRY]
+    assert _writes(chip.core0.trace, FIFO_WR) == [LOCKOUT_MAGIC_START, 0, 0, 1, VTOR, 0, 0, 1, VTOR, SP, ENTRY]
     steps = [t for t in chip.core0.trace if t[0] == "sev" or t[1] == FIFO_WR]
     # Each 0, including the restart's, is preceded by a SEV.
     for i in range(len(steps)):
@@ -266,7 +321,7 @@ def test_without_masking_the_lockout_handler_swallows_the_handshake():
     # What happens if the FIFO is used with MicroPython's handler still on:
     # the boot ROM's greeting and echoes never reach the sender.
     chip = RP2040()
-    e = raises(OSError, launch_core1, chip.core0, ENTRY, SP, VTOR, 30, _sev_into(chip.core0))
+    e = raises(OSError, launch_core1, chip.core0, ENTRY, SP, VTOR, 30, _sev_into(chip))
     assert "sent nothing" in str(e)
     assert chip.swallowed[0] >= 1 and chip.launched == []
 
@@ -291,6 +346,143 @@ def test_launch_times_out_when_core1_never_answers():
     start = rl_env.ticks_ms()
     e = raises(OSError, box.launch_core1, ENTRY, SP, VTOR, 30)
     assert "30 ms" in str(e) and rl_env.ticks_diff(rl_env.ticks_ms(), start) < 2000
+
+
+def test_model_boot_rom_looks_at_its_fifo_only_after_an_event():
+    # bootrom_rt0.S receive_and_check_zero: WFE first, FIFO_ST second.
+    chip = RP2040()
+    chip.core0[NVIC_ICER] = BIT15
+    chip.core0[FIFO_WR] = 0  # pushed, no SEV: the ROM sleeps on
+    assert chip.rx_words(1) == [0] and chip.rx_words(0) == []
+    chip.sev(0)  # now it wakes, takes the 0, drains and answers 0
+    assert chip.rx_words(1) == [] and chip.rx_words(0) == [0]
+    chip.core0[FIFO_RD]
+    chip.sev(0)  # an SEV before the word: it looks, finds nothing, sleeps
+    chip.core0[FIFO_WR] = 0
+    assert chip.rx_words(1) == [0] and chip.rx_words(0) == []
+
+
+def test_launch_sends_sev_after_every_push_or_the_boot_rom_sleeps_through_it():
+    chip = RP2040()
+    chip.firmware = CFirmware(chip, bytearray(CONFIG.shm_size), CONFIG)
+    box = _box(chip)
+    box.launch_core1(ENTRY, SP, VTOR)
+    # Each push of the launch is followed by an SEV: 6 words, plus one
+    # before each 0 and the probe's.
+    assert chip.sevs[0] == 6 + 2 + 1 and chip.launched == [(VTOR, SP, ENTRY)]
+
+
+def test_launch_refuses_to_reset_a_core1_running_micropython():
+    chip = RP2040(core1="python")  # a _thread runs there: a lockout victim
+    box = _box(chip)
+    e = raises(RuntimeError, box.launch_core1, ENTRY, SP, VTOR, 200)
+    assert "MicroPython" in str(e)
+    assert chip.psm.writes == [] and chip.resets == 0 and chip.launched == []
+    # The probe was a lockout like a flash write's: core 1 resumed.
+    assert chip.locked_out == [False, False] and chip.rx_words(0) == [] and chip.flash_write()
+    box.deinit()
+
+
+def test_model_resetting_a_micropython_core1_hangs_later_flash_writes():
+    # What the refusal prevents: MicroPython still counts core 1 as a lockout
+    # victim, so each flash write pushes the magic to the new firmware and
+    # re-pushes it for every other word it pops (SDK multicore.c L260-285).
+    chip = RP2040(core1="python")
+    fw = CFirmware(chip, bytearray(CONFIG.shm_size), CONFIG, wfe=True)
+    chip.firmware = fw
+    box = _box(chip, fw=fw)
+    box.launch_core1(ENTRY, SP, VTOR, 200, force=True)
+    assert chip.launched == [(VTOR, SP, ENTRY)]
+    fw.notify(0)
+    fw.notify(0)  # words the C firmware sends meanwhile
+    assert not chip.flash_write()  # on the chip: waits for ever
+    assert chip.lockout_pushes >= 3  # the first magic and one more per non-matching word
+    box.deinit()
+
+
+def test_probe_tells_micropython_from_the_boot_rom_and_from_an_echo():
+    chip = RP2040()
+    chip.core0[NVIC_ICER] = BIT15
+    assert not rp.core1_runs_micropython(chip.core0, _sev_into(chip))  # the ROM answers 0
+    chip = RP2040(core1="python")
+    chip.core0[NVIC_ICER] = BIT15
+    assert rp.core1_runs_micropython(chip.core0, _sev_into(chip))
+    chip = RP2040(core1="halted")
+    chip.core0[NVIC_ICER] = BIT15
+
+    def echo():  # core-1 code that echoes everything (with SEV)
+        chip.sev(0)
+        while chip.rx_words(1):
+            chip.core1[FIFO_WR] = chip.core1[FIFO_RD]
+
+    assert not rp.core1_runs_micropython(chip.core0, echo, wait_ms=5)
+    assert chip.rx_words(0) == [] and chip.rx_words(1) == []
+
+
+def test_c_firmware_waiting_in_wfe_gets_every_doorbell_and_post():
+    # Firmware reading with multicore_fifo_pop_blocking sleeps in WFE: each
+    # word the mailbox writes (notify, the backlog, post) is followed by SEV.
+    chip = RP2040()
+    raw, shm = rp.pinned_buffer(CONFIG.shm_size, CONFIG.vring_align)
+    fw = CFirmware(chip, shm, CONFIG, wfe=True)
+    chip.firmware = fw
+    box = _box(chip)  # no idle hook: nothing steps core 1 but SEV
+    box.launch_core1(ENTRY, SP, VTOR)
+    master = box.master(shm)
+    inbox = Inbox()
+    ept = master.create_ept(40, inbox)
+    assert fw.link.is_link_up()  # the init kick woke it
+    for i in range(3 * CONFIG.buffer_count):
+        master.send(ept, 30, bytes([i]), DONT_BLOCK)
+        box.service()
+    assert inbox.messages == [(bytes([i]), 30) for i in range(3 * CONFIG.buffer_count)]
+    assert fw.wakes >= 3 * CONFIG.buffer_count
+    fw.alive = False
+    for _ in range(10):
+        box.notify(1)  # fill the FIFO: the rest is backlogged
+    assert box.stats()["backlog"] == 2
+    fw.alive = True
+    woken = fw.wakes
+    chip.core1[FIFO_RD]  # room for one
+    box.service()  # the backlog goes out, with its SEV
+    assert fw.wakes == woken + 1 and box.stats()["backlog"] == 0
+    assert box.post(0x20000000) and fw.wakes == woken + 2
+
+
+def test_a_sticky_flag_raised_while_the_flags_are_cleared_is_not_lost():
+    # Writing FIFO_ST clears WOF and ROE both: the port clears with its
+    # interrupts off, so a handler that raises ROE in between (model hook)
+    # runs after the write and its flag is counted at the next service().
+    chip, fw, box, shm = _booted()
+    fw.alive = False
+    for i in range(9):
+        chip.core0[FIFO_WR] = 0  # WOF
+    chip.irq_before_st_write = lambda: chip.core0[FIFO_RD]  # an IRQ handler reads empty: ROE
+    for _ in range(8):
+        chip.core1[FIFO_RD]
+    box.service()
+    box.service()
+    assert box.stats()["wof"] == 1 and box.stats()["roe"] == 1
+    assert chip.core0[FIFO_ST] & (WOF | ROE) == 0
+
+
+def test_micropython_older_than_1_25_is_refused_on_an_rp2():
+    from rl_rp2040 import hw
+
+    class Impl:
+        name = "micropython"
+        version = (1, 24, 1)
+
+    e = raises(ImportError, hw.check_micropython, Impl, "rp2")
+    assert "1.25" in str(e) and "soft reset" in str(e)
+    Impl.version = (1, 23, 0)
+    raises(ImportError, hw.check_micropython, Impl, "rp2")
+    Impl.version = (1, 25, 0)
+    hw.check_micropython(Impl, "rp2")
+    Impl.version = (1, 29, 0)
+    hw.check_micropython(Impl, "rp2")
+    Impl.version = (1, 20, 0)
+    hw.check_micropython(Impl, "linux")  # other ports: not this board's problem
 
 
 # -- mode (b): messaging with C firmware on core 1 -----------------------------------------------
@@ -333,10 +525,10 @@ def test_python_master_and_c_remote_link_up_name_service_and_echo():
     assert chip.swallowed == [0, 0] and chip.nvic[0].enabled == 0
     stats = box.stats()
     assert stats["deferred"] == 0 and stats["foreign"] == 0 and stats["wof"] == 0 and stats["roe"] == 0
-    # After the 7 launch words, every word core 0 read is the remote's
-    # vector: link 0, vring 0 (remote -> master).
+    # After the probe's answer and the 7 launch words, every word core 0
+    # read is the remote's vector: link 0, vring 0 (remote -> master).
     words = [t[2] for t in trace if t[0] == "r" and t[1] == FIFO_RD]
-    assert set(words[7:]) == {0}
+    assert words[:8] == [0, 0, 0, 0, 1, VTOR, SP, ENTRY] and set(words[8:]) == {0}
 
 
 def test_blocking_calls_work_through_wait_and_the_idle_hook():

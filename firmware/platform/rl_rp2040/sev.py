@@ -2,8 +2,10 @@
 # (the body below is inline assembler: data, mov and r0 are its names)
 """SEV (send event) for the core-1 launch handshake, as inline Thumb code.
 
-Core 1 waits for the launch words asleep in WFE (RP2040 datasheet 2.8.1),
-and the sender issues SEV before each 0 (platforms.md 2.1). MicroPython's
+Core 1's boot ROM waits for each launch word in WFE and looks at its FIFO
+only after an event (pico-bootrom-rp2040 bootrom_rt0.S L381-386), so the
+sender issues SEV after every FIFO write, as pico-sdk's
+multicore_fifo_push_blocking does (pico/multicore.h L189-192). MicroPython's
 inline assembler has no sev() mnemonic (only nop and wfi among the hints:
 py/emitinlinethumb.c), so the instruction is emitted with data(): SEV is
 the 16-bit Thumb hint 0xBF40 (ARMv6-M Architecture Reference Manual, SEV,
@@ -11,7 +13,8 @@ encoding T1; the neighbouring hints NOP 0xBF00 and WFI 0xBF30 are what
 MicroPython's asmthumb.h emits).
 
 A separate module because @micropython.asm_thumb only compiles where the
-inline Thumb assembler exists (rp2 enables it: platforms.md 4); the port
+inline Thumb assembler exists (rp2 enables it: MicroPython 1.25
+ports/rp2/mpconfigport.h L105); the port
 imports this lazily, and tests inject their own sev().
 """
 
