@@ -42,3 +42,26 @@ def test_demo_starts_the_cm4_and_plays_pingpong(tmp_path, monkeypatch):
         assert s.remote_addr == 30
         assert demo.ping(100) == 100  # the CM4 adds one per round
         assert soc.cm4.app.received[0] == (b"\x00\x00\x00\x00", 40)
+
+
+def test_demo_comes_back_after_a_soft_reset(tmp_path, monkeypatch):
+    # A soft reset starts a fresh interpreter (a new main module and port)
+    # while the CM4 keeps running; MCMGR's ready event and the name-service
+    # announcement are not repeated (model_imxrt1170.SimulatedCM4).
+    soc = RT1170(mode="mcmgr", config=rt.sdk_config(2), app=PingPongApp())
+    space = machine.AddressSpace()
+    for base, size, device, name in soc.devices():
+        space.map_device(base, size, device, name)
+    for base, buf in soc.rams():
+        space.map_ram(base, buf, "RAM %#x" % base)
+    image = tmp_path / "cm4.bin"
+    image.write_bytes((0x20020000).to_bytes(4, "little") + (0x1FFE0401).to_bytes(4, "little") + bytes(56))
+    real = rt.IMXRT1170
+    monkeypatch.setattr(rt, "IMXRT1170", lambda **kw: real(idle=soc.step, **kw))
+    with machine.use_address_space(space):
+        assert _demo().start(image=str(image), timeout_ms=2000).remote_addr == 30
+        demo = _demo()  # after Ctrl-D
+        s = demo.start(image=str(image), timeout_ms=2000)
+        assert s.port.attached and s.remote_addr == 30
+        assert demo.ping(10) == 10
+        assert soc.src.writes.count((0x000, 1)) == 1  # the CM4 was released once

@@ -79,6 +79,8 @@ def _frozen(manifest, tmp_path):
     port = tmp_path / "port"
     (port / "boards").mkdir(parents=True)
     (port / "boards" / "manifest.py").write_text("# the port's own frozen modules\n")
+    # A board manifest with nothing but the port's (boards that have their own include it).
+    (tmp_path / "manifest.py").write_text('include("$(PORT_DIR)/boards/manifest.py")\n')
     paths = {"MPY_DIR": str(tmp_path), "MPY_LIB_DIR": "", "PORT_DIR": str(port), "BOARD_DIR": str(tmp_path)}
     m = mf.ManifestFile(mf.MODE_FREEZE, paths)
     m.execute(manifest)
@@ -129,3 +131,28 @@ def test_deploy_stages_exactly_the_board_files_for_its_arch(board, tmp_path):
             assert header[2] == 0, (dest, header[2])  # plain bytecode: loads on any arch
     for name in spec.get("board_files", []):
         assert (out / name).read_bytes() == open(os.path.join(REPO, "boards", board, name), "rb").read()
+
+
+def test_the_rt1170_manifest_keeps_what_the_evk_firmware_freezes(tmp_path):
+    # MicroPython's MIMXRT1170_EVK board manifest adds require("bundle-networking")
+    # to the port's modules; a FROZEN_MANIFEST that replaced it would drop them.
+    with open(os.path.join(REPO, ".cache", "micropython", "source.txt")) as f:
+        source = f.read().strip()
+    board_dir = os.path.join(source, "ports", "mimxrt", "boards", "MIMXRT1170_EVK")
+    if not os.path.exists(os.path.join(board_dir, "manifest.py")):
+        pytest.skip("the MicroPython source has no MIMXRT1170_EVK manifest")
+    mf = _manifestfile()
+    required = []
+
+    class Recording(mf.ManifestFile):
+        def require(self, name, *args, **kw):
+            required.append(name)
+
+    port = os.path.join(source, "ports", "mimxrt")
+    paths = {"MPY_DIR": source, "MPY_LIB_DIR": "", "PORT_DIR": port, "BOARD_DIR": board_dir}
+    m = Recording(mf.MODE_FREEZE, paths)
+    m.execute(os.path.join(REPO, "boards", "mimxrt1170_evk", "manifest.py"))
+    assert "bundle-networking" in required
+    targets = {f.target_path for f in m.files()}
+    assert "rpmsg_lite/link.py" in targets and "rl_imxrt1170/__init__.py" in targets
+    assert any(f.full_path.startswith(port) for f in m.files())  # the port's own modules too

@@ -22,6 +22,7 @@ from rpmsg_lite import NameService, Queue, RPMsgError
 
 BUFFERS = 2  # the example's RL_BUFFER_COUNT (SDK rpmsg_config.h)
 LOCAL_EPT = 40  # the example master's endpoint
+REMOTE_EPT = 30  # the example remote's (cm4/main_remote.c LOCAL_EPT_ADDR)
 CM4_IMAGE = "/cm4.bin"
 
 class Session:
@@ -51,20 +52,30 @@ def session():
 
 def start(image=CM4_IMAGE, timeout_ms=5000):
     """Start the CM4 (unless it already runs), wait for its RPMsg-Lite remote
-    and bring the link up. Returns the session."""
+    and bring the link up. Returns the session.
+
+    After a soft reset (Ctrl-D) the CM4 is still running its firmware (only
+    a chip reset stops it) and MCMGR sends its ready event and the remote
+    its name-service announcement only once per CM4 boot: then the port
+    takes the running link over (attach_or_master) and the remote's
+    endpoint is the pingpong remote's fixed address."""
     global _session
     port = rt.IMXRT1170(config=rt.sdk_config(buffer_count=BUFFERS))
-    if not port.cm4_released():
+    if port.cm4_released():
+        link = port.attach_or_master()
+    else:
         with open(image, "rb") as f:
             port.start_cm4(f.read())
-    if not port.wait_remote_ready(timeout_ms):
-        raise OSError("the CM4 did not report ready: %r" % (port.stats(),))
-    link = port.master()
+        if not port.wait_remote_ready(timeout_ms):
+            raise OSError("the CM4 did not report ready: %r" % (port.stats(),))
+        link = port.master()
     s = Session(port, link, Queue(link))
     # Bound before anything is delivered: the CM4 announces right after
     # link-up, and announcements are not repeated.
     NameService(link, s.announced)
     link.create_ept(LOCAL_EPT, s.queue)
+    if port.attached:
+        s.remote_addr = REMOTE_EPT
     for _ in range(timeout_ms // 10):
         if s.remote_addr is not None:
             break

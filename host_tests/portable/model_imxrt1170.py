@@ -9,15 +9,29 @@ Models (every device follows the register-bus protocol read(offset, width)
 / write(offset, width, value), so the same objects map onto a regbus.Bus or
 the CPython shim's AddressSpace):
   MessagingUnit        the MU as a pair of sides, mu.a (CM7, 0x40C48000) and
-                       mu.b (CM4, 0x40C4C000): TR/RR/SR/CR (platforms.md 3.3)
-  Registers            plain read/write registers (IOMUXC_LPSR_GPR, the
-                       unverified MU clock gate)
+                       mu.b (CM4, 0x40C4C000): TR/RR/SR/CR (hal_nxp RT1170 PERI_MU.h)
+  Registers            plain read/write registers (IOMUXC_LPSR_GPR)
+  ClockGate            the MU A LPCG (0x40CC6280): DIRECT.ON at +0x0, read-only
+                       STATUS0.ON at +0x10 that follows DIRECT only after
+                       ``lag`` reads (hal_nxp RT1170 PERI_CCM.h CCM_Type LPCG[];
+                       fsl_clock.h CLOCK_ControlGate polls STATUS0). While
+                       STATUS0 is off the MU A side is unclocked: it reads 0
+                       and ignores writes (counted in mu.gated_accesses; on
+                       silicon it might fault instead: unverified). Off at
+                       reset in the model (the worst case; the real reset
+                       value is unverified).
   ResetController      SRC: SCR (BT_RELEASE_M4 starts the CM4) and
-                       CTRL_M4CORE (platforms.md 3.4)
+                       CTRL_M4CORE (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h)
   SystemControlSpace   SCB/MPU registers and D-cache maintenance by address
-                       (platforms.md 3.2), recording what was programmed
+                       (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c), recording what was programmed
   SimulatedCM4         released by the SRC model, it runs MCMGR's boot
-                       handshake (platforms.md 3.5), then this project's
+                       handshake (MCMGR mcmgr.c L60-198) in MCMGR mode only:
+                       a GIR-mode image (RL_USE_MCMGR_IPC_ISR_HANDLER=0) has
+                       no MCMGR MU path (rpmsg-lite rpmsg_platform.c L56-84
+                       define MUA/MUB_IRQHandler, as MCMGR's
+                       mcmgr_mu_internal.c does), so NXP's example inits at a
+                       fixed RPMSG_LITE_SHMEM_BASE and sends no MCMGR word.
+                       Then this project's
                        RPMsgLite as the REMOTE on the shared memory named by
                        the startup data, standing in for the C pingpong
                        remote: signals RemoteApplication 1, announces
@@ -37,7 +51,7 @@ from linkpair import Counter
 from rpmsg_lite import RPMsgLite, Config, RPMsgError, RELEASE, NS_CREATE
 from rpmsg_lite.port import Port
 
-# Addresses (platforms.md 3.2-3.4). The clock gate address is unverified.
+# Addresses: hal_nxp RT1170 device headers (MIMXRT1176_cm7.h peripheral bases).
 MUA_BASE = 0x40C48000
 MUB_BASE = 0x40C4C000
 MU_SIZE = 0x4000
@@ -45,12 +59,12 @@ GPR_BASE = 0x40C0C000
 SRC_BASE = 0x40C04000
 SCS_BASE = 0xE000ED00
 SCS_SIZE = 0x300
-LPCG_MU_A = 0x40CC6280  # 0x40CC0000 + 0x6000 + 20 * 0x20 (unverified, platforms.md 3.3)
+LPCG_MU_A = 0x40CC6280  # CCM 0x40CC0000 + LPCG 0x6000 + 20 * 0x20 (hal_nxp PERI_CCM.h, fsl_clock.h kCLOCK_Mu_A)
 OCRAM2 = 0x202C0000
 CM4_TCM = 0x20200000
 CM4_TCM_SIZE = 0x20000
 
-# MU register offsets and fields (platforms.md 3.3).
+# MU register offsets and fields (hal_nxp RT1170 PERI_MU.h).
 TR0 = 0x00
 RR0 = 0x10
 SR = 0x20
@@ -61,11 +75,11 @@ TE_SHIFT = 20
 GIR_SHIFT = 16
 CR_MUR = 1 << 5
 
-# SRC (platforms.md 3.4; PERI_SRC.h).
+# SRC (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; PERI_SRC.h).
 SCR = 0x000
 CTRL_M4CORE = 0x284
 
-# SCS offsets from 0xE000ED00 (platforms.md 3.2; MPU_TYPE per the Cortex-M7
+# SCS offsets from 0xE000ED00 (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c; MPU_TYPE per the Cortex-M7
 # generic user guide 2.7.4.1).
 MPU_TYPE = 0x90
 MPU_CTRL = 0x94
@@ -74,14 +88,14 @@ MPU_RBAR = 0x9C
 MPU_RASR = 0xA0
 CACHE_OPS = {0x25C: "DCIMVAC", 0x268: "DCCMVAC", 0x270: "DCCIMVAC"}
 
-# MCMGR (platforms.md 3.5).
+# MCMGR (MCMGR mcmgr_internal_core_api_imxrt1170.c).
 EV_CORE_UP = 1
 EV_STARTUP_DATA = 4
 EV_FEED_STARTUP_DATA = 5
 EV_RPMSG = 6
 EV_APPLICATION = 7
-NS_NAME = "rpmsg-openamp-demo-channel"  # the pingpong remote's NS name (platforms.md 3.6)
-REMOTE_EPT = 30  # its endpoint; the master's is 40 (platforms.md 3.6)
+NS_NAME = "rpmsg-openamp-demo-channel"  # the pingpong remote's NS name (NXP example cm4/main_remote.c)
+REMOTE_EPT = 30  # its endpoint; the master's is 40 (NXP example main_remote.c / main_master.c LOCAL_EPT_ADDR)
 MASTER_EPT = 40
 
 
@@ -109,6 +123,7 @@ class MuSide:
         self.mu = mu
         self.name = name
         self.peer = None
+        self.gate = None  # the ClockGate of this side (None: always clocked)
         self.rr = [0, 0, 0, 0]
         self.reset()
         # Statistics.
@@ -129,6 +144,9 @@ class MuSide:
     # register-bus device protocol
     def read(self, offset, width):
         _word_only(width)
+        if self.gate is not None and not self.gate.on:
+            self.mu.gated_accesses += 1
+            return 0  # unclocked
         if RR0 <= offset < RR0 + 16:
             n = (offset - RR0) >> 2
             value = self.rr[n]
@@ -151,6 +169,9 @@ class MuSide:
 
     def write(self, offset, width, value):
         _word_only(width)
+        if self.gate is not None and not self.gate.on:
+            self.mu.gated_accesses += 1
+            return  # unclocked: ignored
         if TR0 <= offset < TR0 + 16:
             n = (offset - TR0) >> 2
             b = bit(n)
@@ -216,6 +237,7 @@ class MessagingUnit:
         self.b.peer = self.a
         self.log = [] if log else None
         self.resets = 0
+        self.gated_accesses = 0  # A-side accesses while its clock gate was off
 
     def _log(self, side, what, value):
         if self.log is not None:
@@ -254,6 +276,43 @@ class Registers:
 
     def __getitem__(self, offset):
         return self.values.get(offset, 0)
+
+
+class ClockGate:
+    """An LPCG: DIRECT (+0x0, ON = bit 0) and read-only STATUS0 (+0x10, ON =
+    bit 0), which reports a change of DIRECT only after ``lag`` reads of
+    STATUS0 (hal_nxp RT1170 PERI_CCM.h; fsl_clock.h CLOCK_ControlGate)."""
+
+    def __init__(self, on=False, lag=3, log=True):
+        self.direct = 1 if on else 0
+        self.on = on  # what STATUS0 reports (the clock really running)
+        self.lag = lag
+        self._pending = 0
+        self.writes = [] if log else None
+        self.status_reads = 0
+
+    def read(self, offset, width):
+        _word_only(width)
+        if offset == 0x0:
+            return self.direct
+        if offset == 0x10:
+            self.status_reads += 1
+            if self._pending:
+                self._pending -= 1
+                if not self._pending:
+                    self.on = bool(self.direct & 1)
+            return 1 if self.on else 0
+        return 0
+
+    def write(self, offset, width, value):
+        _word_only(width)
+        if self.writes is not None:
+            self.writes.append((offset, value))
+        if offset == 0x0:
+            self.direct = value & 1
+            if bool(self.direct) != self.on:
+                self._pending = self.lag
+        # STATUS0 is read-only
 
 
 class ResetController:
@@ -408,7 +467,7 @@ _W1C_GIP = (bit(0) << GIP_SHIFT, bit(1) << GIP_SHIFT)
 
 class _Cm4Platform(Port):
     """The B-side platform layer of the C remote (rpmsg_platform.c for
-    imxrt1170, platforms.md 3.6)."""
+    imxrt1170, rpmsg-lite lib/rpmsg_lite/porting/platform/imxrt1170/rpmsg_platform.c)."""
 
     def __init__(self, cm4):
         Port.__init__(self)
@@ -444,10 +503,11 @@ class SimulatedCM4:
     Control: ``dead = True`` stops it cold (it reads nothing and answers
     nothing, as a crashed or halted core). ``announce_delay`` steps pass
     between link-up and the name-service announcement (the NXP remote waits
-    1 s there, platforms.md 6b.3). ``fault`` says why it halted."""
+    1 s there, NXP example cm4/main_remote.c). ``fault`` says why it halted."""
 
-    def __init__(self, soc, mode="mcmgr", config=None, app=None, announce_delay=0):
+    def __init__(self, soc, mode="mcmgr", config=None, app=None, announce_delay=0, shmem_base=OCRAM2):
         self.soc = soc
+        self.shmem_base = shmem_base  # RPMSG_LITE_SHMEM_BASE of a GIR-mode build
         self.mode = mode
         self.config = config
         self.app = app if app is not None else PingPongApp()
@@ -477,7 +537,13 @@ class SimulatedCM4:
         if CM4_TCM <= boot_address < CM4_TCM + CM4_TCM_SIZE:
             off = boot_address - CM4_TCM
             self.vectors = bytes(self.soc.cm4_tcm[off : off + 8])
-        self.phase = _CORE_UP
+        # MCMGR mode: MCMGR_EarlyInit first. GIR mode: no MCMGR in the image;
+        # rpmsg_lite_remote_init at the compiled-in RPMSG_LITE_SHMEM_BASE.
+        if self.mode == "gir":
+            self.startup = self.shmem_base
+            self.phase = _RPMSG_INIT
+        else:
+            self.phase = _CORE_UP
 
     # -- one step: the ISR, then the main program ------------------------------
 
@@ -552,6 +618,8 @@ class SimulatedCM4:
                 self.phase = _RPMSG_INIT
         elif phase == _RPMSG_INIT:
             self._rpmsg_init()
+            if self.mode == "gir" and self.phase == _SIGNAL_READY:
+                self.phase = _WAIT_LINK  # no RemoteApplication event without MCMGR
         elif phase == _SIGNAL_READY:
             if self._send_blocking((EV_APPLICATION << 16) | 1):
                 self.phase = _WAIT_LINK
@@ -711,14 +779,25 @@ class RT1170:
     SimulatedCM4); config is its RPMsg-Lite configuration (RL_BUFFER_COUNT
     etc.; its pa_base is ignored, the startup data decides)."""
 
-    def __init__(self, mode="mcmgr", config=None, app=None, announce_delay=0, log=True, mpu_regions=16, ocram_size=0x2000):
+    def __init__(
+        self,
+        mode="mcmgr",
+        config=None,
+        app=None,
+        announce_delay=0,
+        log=True,
+        mpu_regions=16,
+        ocram_size=0x2000,
+        mu_clock_on=False,
+    ):
         if config is None:
             config = Config(buffer_count=2, payload_size=496, vring_align=0x10)
         self.mu = MessagingUnit(log)
         self.gpr = Registers(0x100, "IOMUXC_LPSR_GPR", log)
         self.src = ResetController(self._release, log)
         self.scs = SystemControlSpace(mpu_regions, log)
-        self.lpcg = Registers(0x20, "LPCG MU_A (unverified address)", log)
+        self.lpcg = ClockGate(on=mu_clock_on, log=log)
+        self.mu.a.gate = self.lpcg
         self.ocram2 = bytearray(ocram_size)
         self.cm4_tcm = bytearray(CM4_TCM_SIZE)
         self._ram = ((OCRAM2, self.ocram2), (CM4_TCM, self.cm4_tcm))

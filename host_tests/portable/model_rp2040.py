@@ -98,7 +98,7 @@ ROM_SP = "sp"
 ROM_ENTRY = "entry"
 RUNNING = "running"  # launched (or running MicroPython's _thread)
 
-_SCHED_DEPTH = 8  # MicroPython rp2's scheduler queue (platforms.md 2.3)
+_SCHED_DEPTH = 8  # MicroPython 1.25 ports/rp2/mpconfigport.h L126 MICROPY_SCHEDULER_DEPTH
 
 
 class WordFifo:
@@ -241,7 +241,7 @@ class PioBlock:
     """A PIO block's IRQ flags (IRQ +0x030, write 1 to clear) and IRQ_FORCE
     (+0x034), plus what MicroPython does with PIOn_IRQ_0 on core 0: its
     handler acknowledges the flags and schedules the Python handler
-    (rp2_pio.c pio_irq0; platforms.md 2.3). ``rp2`` is the rp2.PIO
+    (MicroPython 1.25 ports/rp2/rp2_pio.c L77-101 pio_irq0). ``rp2`` is the rp2.PIO
     stand-in to inject into the port."""
 
     IRQ_SM0 = 0x100
@@ -481,7 +481,7 @@ class RP2040:
         if self.nvic[core].enabled & (1 << self.sio_irq[core]) and self.fifo_status(core) & (VLD | WOF | ROE):
             self._lockout_handler(core)
 
-    # -- MicroPython's lockout handler (platforms.md 2.2 item 3) -------------------
+    # -- MicroPython's lockout handler (SDK multicore.c L213-226) ---------------------
 
     def _lockout_handler(self, core):
         if core == 1 and self.rom != RUNNING:
@@ -585,7 +585,7 @@ class RP2040:
     def spin_release(self, n):
         self.spinlocks &= ~(1 << n)
 
-    # -- RP2350 doorbells (platforms.md 2.1) -------------------------------------------
+    # -- RP2350 doorbells (SDK rp2350 sio.h L1936-1984) ---------------------------------
 
     def bell_write(self, core, offset, bits):
         other = 1 - core

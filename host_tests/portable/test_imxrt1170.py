@@ -171,17 +171,33 @@ def test_other_mu_interrupt_owners_are_refused():
         assert "another driver" in str(raises(PlatformConflict, _port, soc))
 
 
-def test_a_dead_mu_is_reported_and_the_clock_gate_is_opt_in():
+def test_the_mu_clock_is_opened_and_polled_before_any_mu_access():
+    # The model's MU A is gated at reset and its LPCG STATUS0 lags DIRECT,
+    # as CLOCK_ControlGate (fsl_clock.h) expects: write DIRECT, poll STATUS0.
     soc = _soc()
-    soc.mu.a.te = 0  # reads as if unclocked
-    assert "enable_mu_clock" in str(raises(RuntimeError, _port, soc))
-    _port(soc, check_mu=False)
-    soc = _soc()
+    soc.cm7.trace = []
     _port(soc)
-    assert soc.lpcg.writes == []  # off by default (unverified register)
+    trace = soc.cm7.trace
+    lpcg = 0x40CC6280
+    assert ("w", lpcg, 1) in trace
+    status = [i for i in range(len(trace)) if trace[i][1] == lpcg + 0x10]
+    assert len(status) == soc.lpcg.lag and trace[status[-1]][2] == 1  # polled until ON
+    mu = [i for i in range(len(trace)) if 0x40C48000 <= trace[i][1] < 0x40C4C000]
+    assert mu and mu[0] > status[-1]  # no MU access before the gate reported on
+    assert soc.mu.gated_accesses == 0
+    soc = _soc(mu_clock_on=True)  # already on (e.g. openamp ran): not written again
+    _port(soc)
+    assert soc.lpcg.writes == [] and soc.mu.gated_accesses == 0
+
+
+def test_a_gated_mu_reads_as_dead_and_is_reported():
     soc = _soc()
-    _port(soc, enable_mu_clock=True)
-    assert soc.lpcg.writes == [(0, 1)]
+    e = raises(RuntimeError, _port, soc, enable_mu_clock=False)
+    assert "clock" in str(e) and soc.mu.gated_accesses > 0
+    _port(soc, enable_mu_clock=False, check_mu=False)
+    soc.lpcg.lag = 10**6  # a gate that never reports on (another domain owns it)
+    e = raises(RuntimeError, _port, soc)
+    assert "STATUS0" in str(e)
 
 
 # -- MPU ------------------------------------------------------------------------------
@@ -322,20 +338,71 @@ def test_bad_cm4_images_are_refused():
 
 
 def test_mcmgr_startup_handshake_words_in_order():
+    soc, port, link = _boot("mcmgr")
+    assert soc.mu.words() == [
+        ("B", 0x00010000),  # core up
+        ("B", 0x00050001),  # feed me the low half
+        ("A", 0x00040000),  # low half of 0x202C0000
+        ("B", 0x00050002),
+        ("A", 0x0004202C),  # high half
+        ("B", 0x00050003),  # running
+        ("B", 0x00070001),  # RemoteApplication: RPMsg-Lite remote initialised
+        ("A", 0x00060000),  # the master's init kick
+    ]
+    assert port.cm4_up and port.cm4_running and port.remote_ready()
+    assert port.startup_replies == 2 and port.other_events == 0
+    assert soc.cm4.startup == SHM and soc.cm4.blocked == 0
+
+
+def test_gir_mode_has_no_mcmgr_and_the_master_inits_at_once():
+    # A GIR-mode CM4 image has no MCMGR MU path (rpmsg-lite and MCMGR both
+    # define MUA/MUB_IRQHandler): no word on channel 3 either way, and the
+    # master's GIR0 kick waits in GIP0 until the CM4 enables GIE0.
+    soc = _soc("gir")
+    port = _port(soc, "gir")
+    port.start_cm4(_image())
+    assert port.wait_remote_ready(0) and port.wait_cm4_running(0)  # nothing to wait for
+    link = port.master()  # before the CM4 has run a single step
+    assert soc.mu.b.gip == bit(0)  # latched
+    inbox = Inbox()
+    ept = link.create_ept(40, inbox)
+    _run(soc, port)
+    assert soc.cm4.link.is_link_up() and soc.cm4.startup == SHM
+    link.send(ept, 30, (7).to_bytes(4, "little"))
+    _run(soc, port)
+    assert inbox.messages[-1] == ((8).to_bytes(4, "little"), 30)
+    assert soc.mu.words() == [] and port.words_in == 0
+
+
+def test_a_soft_reset_of_the_cm7_attaches_to_the_running_cm4():
     for mode in MODES:
-        soc, port, link = _boot(mode)
-        assert soc.mu.words() == [
-            ("B", 0x00010000),  # core up
-            ("B", 0x00050001),  # feed me the low half
-            ("A", 0x00040000),  # low half of 0x202C0000
-            ("B", 0x00050002),
-            ("A", 0x0004202C),  # high half
-            ("B", 0x00050003),  # running
-            ("B", 0x00070001),  # RemoteApplication: RPMsg-Lite remote initialised
-        ] + ([("A", 0x00060000)] if mode == "mcmgr" else []), mode  # + the master's init kick
-        assert port.cm4_up and port.cm4_running and port.remote_ready()
-        assert port.startup_replies == 2 and port.other_events == 0
-        assert soc.cm4.startup == SHM and soc.cm4.blocked == 0
+        soc, port, link, ept, inbox = _ready(mode, EchoApp())
+        link.send(ept, 30, b"before")
+        _run(soc, port)
+        # Soft reset: MicroPython starts over, the CM4 runs on; MCMGR's
+        # ready event and the announcement are not sent again.
+        port2 = _port(soc, mode)
+        assert port2.cm4_released()
+        if mode == "mcmgr":
+            assert not port2.wait_remote_ready(30)
+        link2 = port2.attach_or_master()
+        assert link2.is_link_up()
+        inbox2 = Inbox()
+        ept2 = link2.create_ept(40, inbox2)
+        for i in range(6):
+            link2.send(ept2, 30, b"after %d" % i)
+            _run(soc, port2, 3)
+        assert [m[0] for m in inbox2.messages] == [b"after %d" % i for i in range(6)], mode
+
+
+def test_attach_or_master_formats_a_region_that_was_never_formatted():
+    soc = _soc()
+    port = _port(soc)
+    port.start_cm4(_image())
+    assert port.wait_remote_ready(2000)
+    link = port.attach_or_master()  # nothing formatted yet: a fresh master
+    _run(soc, port)
+    assert soc.cm4.link.is_link_up() and link.is_link_up()
 
 
 def test_startup_data_is_configurable_and_a_wrong_base_halts_the_cm4():
@@ -382,7 +449,7 @@ def test_link_up_and_name_service_in_both_modes():
             assert ("A", 0x00060000) in soc.mu.words() and ("B", 0x00060000) in soc.mu.words()
         else:
             assert ("A", "GIR", 0) in soc.mu.log and ("B", "GIR", 0) in soc.mu.log
-            assert soc.mu.words() == soc.mu.words()[:7]  # channel 3: the handshake only
+            assert soc.mu.words() == []  # channel 3: nothing at all
 
 
 def test_pingpong_like_the_nxp_example_in_both_modes():

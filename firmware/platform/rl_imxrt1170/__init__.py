@@ -1,7 +1,7 @@
 """i.MX RT1170 platform port: MicroPython on the Cortex-M7 is the RPMsg-Lite
 master; the Cortex-M4 runs NXP SDK firmware with the C library as remote
 (e.g. the SDK's rpmsg_lite_pingpong remote). MicroPython only runs on the
-CM7 (platforms.md 3.1).
+CM7 (MicroPython ports/mimxrt builds for the CM7 core only).
 
     import rl_imxrt1170 as rt
     port = rt.IMXRT1170()                 # MCMGR doorbells, 2 buffers at 0x202C0000
@@ -10,16 +10,16 @@ CM7 (platforms.md 3.1).
     link = port.master()                  # RPMsgLite master on port.shm
     while True: port.wait(1)              # or call port.service() from a loop
 
-Shared-memory layout: rpmsg-lite's imxrt1170 platform (platforms.md 3.6,
-rpmsg_lite_spec.md 1.2/1.3): VRING_ALIGN 0x10, VRING_SIZE computed from the
+Shared-memory layout: rpmsg-lite's imxrt1170 platform (rpmsg-lite
+lib/include/platform/imxrt1170/rpmsg_platform.h L17-48, rpmsg_lite.c rpmsg_lite_master_init): VRING_ALIGN 0x10, VRING_SIZE computed from the
 buffer count, vring 0 at the base, one link (RL_PLATFORM_HIGHEST_LINK_ID
 0), descriptors hold absolute addresses. Nothing in memory records the
 buffer count: it must equal the CM4 firmware's RL_BUFFER_COUNT (and the
 payload its RL_BUFFER_PAYLOAD_SIZE); sdk_config() builds that Config.
 
-Doorbells go through the Messaging Unit, A side (MUA, platforms.md 3.3),
-in one of two modes matching the C platform layer (platforms.md 3.6,
-rpmsg_lite_spec.md 10.3):
+Doorbells go through the Messaging Unit, A side (MUA, hal_nxp RT1170 PERI_MU.h),
+in one of two modes matching the C platform layer (rpmsg-lite
+lib/rpmsg_lite/porting/platform/imxrt1170/rpmsg_platform.c L39-175):
   MCMGR  RL_USE_MCMGR_IPC_ISR_HANDLER=1 (the NXP examples): a kick is the
          word (6 << 16) | queue on MU channel 3 (TR3/RR3). Sent like
          MCMGR_TriggerEventForce: never waits for TE3; a word still unread
@@ -31,17 +31,23 @@ rpmsg_lite_spec.md 10.3):
          kicks us with GIP0/GIP1 in SR, which we clear (write 1) before
          calling link.isr(queue).
 Either way nothing blocks on the CM4, so a dead CM4 cannot hang a send
-(RPMsg-Lite issue #7, platforms.md 6b.1): sends fail with ERR_NO_MEM
+(RPMsg-Lite issue #7): sends fail with ERR_NO_MEM
 once the CM4 stops returning buffers.
 
-Channel 3 also carries MCMGR's start-up protocol in both modes
-(platforms.md 3.5): the CM4 sends core-up 0x00010000, asks for the startup
+In MCMGR mode channel 3 also carries MCMGR's start-up protocol (MCMGR
+mcmgr.c L60-198): the CM4 sends core-up 0x00010000, asks for the startup
 data with 0x00050001/0x00050002, to which this port answers
 0x0004LLLL/0x0004HHHH (halves of ``startup_data``, the shared-memory base
 by default, as the NXP master passes it), reports 0x00050003 (running),
 and the pingpong remote signals 0x00070001 once its RPMsg-Lite remote is
 initialised: only then may the master init (its single kick would be lost
-otherwise: rpmsg_lite_spec.md 6.3).
+otherwise: rpmsg_lite.c rpmsg_lite_master_init sends it once). In GIR mode
+the CM4 has no MCMGR at all and nothing is read from channel 3 (see
+wait_remote_ready).
+
+After a soft reset of MicroPython the CM4 keeps running (only a chip reset
+stops it) and MCMGR does not repeat its events: attach_or_master() takes
+the rings over instead of waiting (boards/mimxrt1170_evk/main.py does).
 
 Receiving is by polling: Python cannot attach a handler to MUA_IRQn, and
 no MU interrupt enable is set. service() (non-blocking) and wait(ms)
@@ -51,8 +57,9 @@ the caller's context, never in an IRQ. Neither they nor notify() allocate
 30 bits, which hold every MCMGR event: types are 1..9).
 
 Caches: the CM7 D-cache is on under MicroPython and OCRAM is cacheable by
-default (platforms.md 3.2), while rpmsg-lite's imxrt1170 cache hooks are
-empty (platforms.md 3.6). DEFAULT: an MPU region (number 15, away from
+default (the Cortex-M7 default memory map; MicroPython mimxrt programs
+no MPU region but openamp's), while rpmsg-lite's imxrt1170 cache hooks
+are empty (rpmsg_platform.c L289-327). DEFAULT: an MPU region (number 15, away from
 openamp's 10) makes the shared region normal non-cacheable, like NXP's
 examples and MicroPython's openamp do. The alternative, cache maintenance
 by address, is not used for the rings because it cannot be made correct
@@ -87,14 +94,14 @@ from rpmsg_lite.config import Config, computed_vring_size, align_up, HEADER_SIZE
 MCMGR = "mcmgr"  # doorbell mode: MCMGR words on MU channel 3
 GIR = "gir"  # doorbell mode: MU general-purpose interrupts 0/1
 
-SHM_BASE = 0x202C0000  # OCRAM2; the NXP pingpong example's rpmsg_sh_mem (platforms.md 3.2)
-SHM_REGION_SIZE = const(6144)  # the example's SH_MEM_TOTAL_SIZE (platforms.md 3.6)
-VRING_ALIGN = const(0x10)  # imxrt1170 (platforms.md 3.6; rpmsg_lite_spec.md 1.3)
-LINK_ID = const(0)  # RL_PLATFORM_IMXRT1170_M7_M4_LINK_ID; HIGHEST_LINK_ID is 0 (platforms.md 3.6)
-CM4_BOOT_ADDRESS = 0x20200000  # CM4 code TCM alias, NXP's CORE1_BOOT_ADDRESS (platforms.md 3.2)
+SHM_BASE = 0x202C0000  # OCRAM2; the NXP pingpong example's rpmsg_sh_mem (NXP evkmimxrt1170 rpmsg_lite_pingpong cm7 linker file)
+SHM_REGION_SIZE = const(6144)  # the example's SH_MEM_TOTAL_SIZE (NXP example cm7/main_master.c)
+VRING_ALIGN = const(0x10)  # imxrt1170 rpmsg_platform.h VRING_ALIGN
+LINK_ID = const(0)  # RL_PLATFORM_IMXRT1170_M7_M4_LINK_ID; HIGHEST_LINK_ID is 0 (rpmsg_platform.h)
+CM4_BOOT_ADDRESS = 0x20200000  # CM4 code TCM alias, NXP's CORE1_BOOT_ADDRESS (NXP example cm7/main_master.c)
 MPU_REGION = soc.MPU_REGION
 
-# MCMGR event types (platforms.md 3.5, MCMGR mcmgr.h L92-102).
+# MCMGR event types (MCMGR mcmgr/src/mcmgr.h L92-102).
 EV_CORE_UP = const(1)
 EV_CORE_DOWN = const(2)
 EV_EXCEPTION = const(3)
@@ -103,13 +110,13 @@ EV_FEED_STARTUP_DATA = const(5)
 EV_RPMSG = const(6)
 EV_APPLICATION = const(7)
 # FeedStartupData payloads are the remote's MCMGR core state (GettingLow 1,
-# GettingHigh 2, Running 3; platforms.md 3.5).
+# GettingHigh 2, Running 3; MCMGR mcmgr.c L60-198).
 _GETTING_LOW = const(1)
 _GETTING_HIGH = const(2)
 _RUNNING = const(3)
-APP_RPMSG_READY = const(1)  # the pingpong remote's RemoteApplication data (platforms.md 3.5 step 6)
+APP_RPMSG_READY = const(1)  # the pingpong remote's RemoteApplication data (NXP example cm4/main_remote.c APP_RPMSG_READY_EVENT_DATA)
 
-# MU A registers and bits (platforms.md 3.3; index 0 = MSB of each field).
+# MU A registers and bits (hal_nxp RT1170 PERI_MU.h; index 0 = MSB of each field, fsl_mu.h kMU_GenInt0Flag).
 _TR3 = soc.MUA_BASE + 0x0C
 _RR3 = soc.MUA_BASE + 0x1C
 _SR = soc.MUA_BASE + soc.MU_SR
@@ -143,7 +150,7 @@ def sdk_config(
     firmware must then be built with a larger region that nothing else on
     it uses)."""
     if not isinstance(base, int) or base & (VRING_ALIGN - 1):
-        # The used ring is aligned on its absolute address (rpmsg_lite_spec.md pitfall 2).
+        # The used ring is aligned on its absolute address (virtio_ring.h vring_init).
         raise ValueError("shared memory base %r must be %d-byte aligned (VRING_ALIGN)" % (base, VRING_ALIGN))
     cfg = Config(
         buffer_count=buffer_count,
@@ -198,7 +205,9 @@ class IMXRT1170(Port):
     mpu_region    MPU region made non-cacheable over the shared memory
                   (default 15; None: leave the MPU alone).
     startup_data  the 32-bit value MCMGR hands the CM4 (default shm_base).
-    enable_mu_clock  write the MU A clock gate first (unverified address).
+    enable_mu_clock  open the MU A clock gate (LPCG 20) and wait for it
+                  before touching the MU (default; False only if something
+                  else keeps it on).
     check_mu      refuse to start if MU A reads as dead (all TEn clear).
     idle          called between polls while waiting (default sleep_ms(0));
                   tests step a simulated CM4 here.
@@ -215,7 +224,7 @@ class IMXRT1170(Port):
         ram=None,
         mpu_region=MPU_REGION,
         startup_data=None,
-        enable_mu_clock=False,
+        enable_mu_clock=True,
         check_mu=True,
         idle=None,
         barrier=None,
@@ -252,13 +261,15 @@ class IMXRT1170(Port):
         self.shm_base = shm_base
         self.startup_data = startup_data
 
-        soc.check_openamp(regs)
+        # The MU clock first: nothing may touch an MU register before its
+        # gate reports on (MU_Init -> CLOCK_EnableClock, fsl_clock.h).
         if enable_mu_clock:
             soc.enable_mu_clock(regs)
+        soc.check_openamp(regs)
         if check_mu and not soc.mu_responds(regs):
             raise RuntimeError(
-                "MU A (0x40C48000) reads as dead: SR has no TEn bit set. Its clock may be gated: "
-                "try enable_mu_clock=True (unverified register), or check_mu=False to skip this check"
+                "MU A (0x40C48000) reads as dead: SR has no TEn bit set. Its clock may be gated "
+                "(enable_mu_clock=False was passed?), or check_mu=False skips this check"
             )
         self.mpu = None  # (rbar, rasr, size) once programmed
         if mpu_region is not None:
@@ -280,7 +291,8 @@ class IMXRT1170(Port):
         )
         if idle is not None:
             self.idle = idle
-        self._watch = _F_RF3
+        self._watch = 0
+        self._update_watch()
         self._last_word = -1
         # Counters (diagnostics; see stats()). The hot-path ones wrap at 2**30.
         self.notified = 0  # notify() calls
@@ -292,6 +304,7 @@ class IMXRT1170(Port):
         self.other_events = 0  # MCMGR events not handled here (core down, exception, ...)
         self.last_event = 0  # the last of those words
         self.startup_replies = 0
+        self.attached = False
         self._reset_cm4_state()
 
     def _reset_cm4_state(self):
@@ -372,7 +385,7 @@ class IMXRT1170(Port):
         data = word & 0xFFFF
         if event == EV_RPMSG:
             # The data is RL_GET_Q_ID(vector): the link id is dropped because
-            # the highest link id is 0 (rpmsg_lite_spec.md 10.3).
+            # the highest link id is 0 (rpmsg_platform.c platform_notify).
             self._dispatch(data)
         elif event == EV_FEED_STARTUP_DATA:
             if data == _GETTING_LOW:
@@ -387,7 +400,7 @@ class IMXRT1170(Port):
             self.cm4_up = True
         elif event == EV_APPLICATION:
             self.app_event = data
-        elif word:  # MCMGR ignores a 0 word (platforms.md 3.5)
+        elif word:  # MCMGR ignores a 0 word (MCMGR mcmgr_internal_core_api_imxrt1170.c, RX ISR)
             self._other(word)
 
     def _other(self, word):
@@ -428,7 +441,9 @@ class IMXRT1170(Port):
         regs.write(cr, (value & ~_CR_GIR_ALL) | bit)
 
     def _update_watch(self):
-        watch = _F_RF3
+        # GIR mode has no MCMGR on the CM4 (see wait_remote_ready): RR3 is
+        # not ours to read then.
+        watch = 0 if self._gir else _F_RF3
         if self._gir and self.links:
             # GIPs are only taken (cleared) when a link can receive them.
             watch |= _F_GIP0 | _F_GIP1
@@ -460,14 +475,47 @@ class IMXRT1170(Port):
 
     def wait_cm4_running(self, timeout_ms=BLOCK):
         """Service the MCMGR start-up handshake until the CM4 reports it is
-        running (0x00050003). False on timeout."""
+        running (0x00050003). False on timeout. GIR mode: True at once (see
+        wait_remote_ready)."""
+        if self._gir:
+            return True
         return self._wait_for(_is_running, self, timeout_ms)
 
     def wait_remote_ready(self, timeout_ms=BLOCK, data=APP_RPMSG_READY):
         """Service the MU until the CM4 application signals RemoteApplication
         ``data`` (1: the pingpong remote's RPMsg-Lite is initialised, so the
-        master's init kick will be seen). False on timeout."""
+        master's init kick will be seen). False on timeout.
+
+        GIR mode: True at once. A CM4 built with RL_USE_MCMGR_IPC_ISR_HANDLER
+        =0 gets strong MUA/MUB_IRQHandler definitions from rpmsg-lite
+        (rpmsg_platform.c L56-84), which collide with MCMGR's own
+        (mcmgr_mu_internal.c), so such an image has no MCMGR MU path at all:
+        NXP's example drops MCMGR in that build (cm4/main_remote.c: a fixed
+        RPMSG_LITE_SHMEM_BASE, no start-up data, no RemoteApplication
+        event). Nothing will come to wait for, and nothing needs to: the
+        master's GIR0 kick latches in the CM4's GIP0 until its
+        platform_init_interrupt sets GIE0 (rpmsg_platform.c L97-124), so the
+        master can init at once. The CM4's RPMSG_LITE_SHMEM_BASE must be
+        this port's shm_base."""
+        if self._gir:
+            return True
         return self._wait_for(_is_ready, data, timeout_ms)
+
+    def attach_or_master(self):
+        """The master link after this core restarted (soft reset) while the
+        CM4 kept running: MCMGR's start-up events and the name-service
+        announcement are sent once per CM4 boot, so instead of waiting for
+        them again, take the rings over as they are (RPMsgLite.master with
+        attach=True). If the region does not hold formatted rings (the
+        earlier session never made its master), format it as usual.
+        ``self.attached`` says which happened."""
+        try:
+            link = self.master(attach=True)
+            self.attached = True
+        except ValueError:
+            link = self.master()
+            self.attached = False
+        return link
 
     def _wait_for(self, ready, arg, timeout_ms):
         check_timeout(timeout_ms)

@@ -6,16 +6,17 @@ Used by rl_imxrt1170 (the platform port); usable on its own too.
 Every register access goes through a ``regs`` accessor (rl_regs.HW on the
 board, a register-model bus in tests). Nothing here is on a hot path.
 
-Sources (cited as "doc section" next to each fact):
-  platforms.md  = /work/shared/docs/platforms.md (MicroPython 1.25 "MP125",
-                  NXP device headers "HALNXP", MCMGR 4.1.5, rpmsg-lite)
-  CM7-GUG       = Arm Cortex-M7 generic user guide, MPU and SCB chapters,
-                  as published in Microchip's Cortex-M7 device docs
-                  (onlinedocs.microchip.com, sections 2.7.4.1-2.7.4.6).
-                  NOT part of the project docs: these are architecture
-                  facts to re-check against Arm's own manuals.
-  PERI_SRC.h    = NXP RT1170 device header (rev. 2.0, 2024-10-29), the
-                  HALNXP file platforms.md 3.4 cites, read for bit masks.
+Sources (cited next to each fact):
+  MP125         = MicroPython 1.25 source (ports/mimxrt).
+  hal_nxp       = NXP RT1170 device headers and drivers as in
+                  zephyrproject-rtos/hal_nxp mcux/mcux-sdk-ng/devices/RT/RT1170
+                  (PERI_MU.h, PERI_SRC.h, PERI_CCM.h, PERI_IOMUXC_LPSR_GPR.h,
+                  drivers/fsl_clock.h, fsl_mu.h).
+  MCMGR         = NXP mcux-sdk-middleware-multicore 4.1.5, mcmgr/src.
+  CMSIS         = Arm CMSIS core_cm7.h (SCB_Type, MPU_Type).
+  CM7-GUG       = Arm Cortex-M7 generic user guide, MPU and SCB chapters
+                  (sections 2.7.4.1-2.7.4.6): architecture facts to
+                  re-check against Arm's own manuals.
 "(unverified)" marks what no source confirmed; nothing here was ever run
 on hardware.
 """
@@ -26,16 +27,16 @@ import sys
 # -- System Control Space (CM7 private peripheral bus) ----------------------
 # Addresses are plain globals, not const(): on 32-bit MicroPython a value
 # >= 2**30 is a long int, which const() cannot inline.
-SCB_BASE = 0xE000ED00  # platforms.md 3.2 (a)
+SCB_BASE = 0xE000ED00  # CMSIS core_cm7.h SCB_Type
 MPU_TYPE = 0xE000ED90  # CM7-GUG 2.7.4.1 (DREGION = bits 15:8)
-MPU_CTRL = 0xE000ED94  # platforms.md 3.2 (b)
-MPU_RNR = 0xE000ED98  # platforms.md 3.2 (b)
-MPU_RBAR = 0xE000ED9C  # platforms.md 3.2 (b)
-MPU_RASR = 0xE000EDA0  # platforms.md 3.2 (b)
-DCIMVAC = 0xE000EF5C  # invalidate D-cache line by address, platforms.md 3.2 (a)
-DCCMVAC = 0xE000EF68  # clean D-cache line by address, platforms.md 3.2 (a)
-DCCIMVAC = 0xE000EF70  # clean and invalidate by address, platforms.md 3.2 (a)
-CACHE_LINE = const(32)  # D-cache line size, platforms.md 3.2 (a)
+MPU_CTRL = 0xE000ED94  # CMSIS core_cm7.h MPU_Type; MP125 ports/mimxrt/mpmetalport.c L57-65
+MPU_RNR = 0xE000ED98  # CMSIS core_cm7.h MPU_Type; MP125 ports/mimxrt/mpmetalport.c L57-65
+MPU_RBAR = 0xE000ED9C  # CMSIS core_cm7.h MPU_Type; MP125 ports/mimxrt/mpmetalport.c L57-65
+MPU_RASR = 0xE000EDA0  # CMSIS core_cm7.h MPU_Type; MP125 ports/mimxrt/mpmetalport.c L57-65
+DCIMVAC = 0xE000EF5C  # invalidate D-cache line by address, CMSIS core_cm7.h SCB_Type
+DCCMVAC = 0xE000EF68  # clean D-cache line by address, CMSIS core_cm7.h SCB_Type
+DCCIMVAC = 0xE000EF70  # clean and invalidate by address, CMSIS core_cm7.h SCB_Type
+CACHE_LINE = const(32)  # D-cache line size, CMSIS core_cm7.h SCB_Type
 
 # MPU_CTRL bits, CM7-GUG 2.7.4.2.
 MPU_CTRL_ENABLE = const(1)
@@ -56,8 +57,8 @@ RASR_NORMAL_NONCACHEABLE = const(RASR_XN | RASR_AP_FULL | RASR_TEX1)
 MPU_MIN_REGION = const(32)  # 2**(SIZE+1) with SIZE >= 4 (ARMv7-M; the brief's rule)
 
 # MPU region this port programs. MicroPython's openamp owns region 10
-# (platforms.md 1.7; MP125 mpmetalport.c L61) and MicroPython mimxrt
-# programs no other region (platforms.md 3.2). 15 is the highest region if
+# (MP125 ports/mimxrt/mpmetalport.c L45-69; MP125 mpmetalport.c L61) and MicroPython mimxrt
+# programs no other region (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c). 15 is the highest region if
 # the MPU has 16 (checked at run time against MPU_TYPE.DREGION), and the
 # highest-numbered enabled region wins where regions overlap (CM7-GUG
 # 2.7.4.2: "any region that is defined and enabled has priority over [the
@@ -67,35 +68,39 @@ MPU_REGION = const(15)
 OPENAMP_MPU_REGION = const(10)
 
 # -- NXP peripherals ---------------------------------------------------------
-MUA_BASE = 0x40C48000  # MU, A side (CM7), platforms.md 3.3
-MUB_BASE = 0x40C4C000  # MU, B side (CM4), platforms.md 3.3
-MU_SR = const(0x20)  # platforms.md 3.3 (TR0-3 at +0x00, RR0-3 at +0x10)
+MUA_BASE = 0x40C48000  # MU, A side (CM7), hal_nxp RT1170 PERI_MU.h
+MUB_BASE = 0x40C4C000  # MU, B side (CM4), hal_nxp RT1170 PERI_MU.h
+MU_SR = const(0x20)  # hal_nxp RT1170 PERI_MU.h (TR0-3 at +0x00, RR0-3 at +0x10)
 MU_CR = const(0x24)
-IOMUXC_LPSR_GPR_BASE = 0x40C0C000  # platforms.md 3.4
+IOMUXC_LPSR_GPR_BASE = 0x40C0C000  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h
 GPR0 = IOMUXC_LPSR_GPR_BASE  # CM4_INIT_VTOR_LOW: boot address bits 15:3 (shift 3, mask 0xFFF8)
 GPR1 = IOMUXC_LPSR_GPR_BASE + 4  # CM4_INIT_VTOR_HIGH: boot address >> 16
-GPR0_VTOR_LOW_MASK = const(0xFFF8)  # platforms.md 3.4; HALNXP PERI_IOMUXC_LPSR_GPR.h
-SRC_BASE = 0x40C04000  # platforms.md 3.4
+GPR0_VTOR_LOW_MASK = const(0xFFF8)  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; HALNXP PERI_IOMUXC_LPSR_GPR.h
+SRC_BASE = 0x40C04000  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h
 SRC_SCR = SRC_BASE  # +0x000
 SRC_CTRL_M4CORE = SRC_BASE + 0x284
-SCR_BT_RELEASE_M4 = const(1)  # bit 0, platforms.md 3.4; PERI_SRC.h SRC_SCR_BT_RELEASE_M4_MASK
+SCR_BT_RELEASE_M4 = const(1)  # bit 0, MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; PERI_SRC.h SRC_SCR_BT_RELEASE_M4_MASK
 CTRL_SW_RESET = const(1)  # bit 0, PERI_SRC.h SRC_CTRL_M4CORE_SW_RESET_MASK ("assert slice software reset")
 # Whether SW_RESET clears itself is (unverified); MCMGR and MicroPython both
-# write it and then set BT_RELEASE_M4 (platforms.md 3.4), and so do we.
-CM4_CODE_TCM = 0x20200000  # CM4 code TCM seen from the CM7, 128 KiB, platforms.md 3.2
+# write it and then set BT_RELEASE_M4 (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h), and so do we.
+CM4_CODE_TCM = 0x20200000  # CM4 code TCM seen from the CM7, 128 KiB, MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c
 CM4_CODE_TCM_SIZE = const(0x20000)
-# MU clock gate. (unverified) platforms.md 3.3 only presumes the LPCG
-# "DIRECT" register of kCLOCK_Mu_A (index 20) at CCM 0x40CC0000 + 0x6000 +
-# 20 * 0x20, with ON in bit 0 (NXP CCM headers name LPCG_DIRECT.ON bit 0 on
-# other parts). Only written when the caller asks for it.
-LPCG_MU_A_DIRECT = 0x40CC0000 + 0x6000 + 20 * 0x20
+# MU clock gate: LPCG index 20 (kCLOCK_Mu_A, hal_nxp fsl_clock.h clock_lpcg_t)
+# of the CCM at 0x40CC0000, whose LPCG array starts at +0x6000 with a step
+# of 0x20: DIRECT at +0x0 (ON = bit 0), STATUS0 at +0x10 (ON = bit 0, read
+# only) (hal_nxp RT1170 PERI_CCM.h, CCM_Type LPCG[], CCM_LPCG_DIRECT_ON_MASK
+# and CCM_LPCG_STATUS0_ON_MASK). CLOCK_ControlGate writes DIRECT, then spins
+# until STATUS0.ON matches (hal_nxp mcux-sdk-ng
+# devices/RT/RT1170/MIMXRT1176/drivers/fsl_clock.h, CLOCK_ControlGate).
+LPCG_MU_A_DIRECT = 0x40CC0000 + 0x6000 + 20 * 0x20  # 0x40CC6280
+LPCG_MU_A_STATUS0 = LPCG_MU_A_DIRECT + 0x10
 LPCG_DIRECT_ON = const(1)
-
-# MU CR bits the conflict check looks at (platforms.md 3.3: index 0 is the
+LPCG_STATUS0_ON = const(1)
+# MU CR bits the conflict check looks at (hal_nxp RT1170 PERI_MU.h: index 0 is the
 # most significant bit of each 4-bit field).
-CR_GIE0 = 1 << 31  # openamp's doorbell enable (platforms.md 1.7)
+CR_GIE0 = 1 << 31  # openamp's doorbell enable (MP125 ports/mimxrt/mpmetalport.c L45-69)
 CR_GIE1 = 1 << 30
-CR_RIE3 = const(1 << 24)  # MCMGR's channel-3 receive interrupt (platforms.md 3.5)
+CR_RIE3 = const(1 << 24)  # MCMGR's channel-3 receive interrupt (MCMGR mcmgr_internal_core_api_imxrt1170.c)
 SR_TE_SHIFT = const(20)  # TEn, bits 23:20
 
 
@@ -150,7 +155,7 @@ def openamp_conflict(regs, modules=None):
     built-in import returns the module without registering it, MP125
     py/builtinimport.c L394-411), so the hardware it programs on first use
     is the real evidence: metal_sys_init sets GIE0 in MUA CR and enables MPU
-    region 10 (MP125 ports/mimxrt/mpmetalport.c L45-69; platforms.md 1.7).
+    region 10 (MP125 ports/mimxrt/mpmetalport.c L45-69; MP125 ports/mimxrt/mpmetalport.c L45-69).
     Both survive a soft reset, and so does its MUA interrupt handler, which
     clears GIP0 and schedules openamp's callback."""
     if modules is None:
@@ -200,18 +205,33 @@ def check_openamp(regs, modules=None):
 # -- MU ---------------------------------------------------------------------
 
 
-def enable_mu_clock(regs):
-    """Open the MU A clock gate. (unverified) register address and bit: see
-    LPCG_MU_A_DIRECT. MU_Init() does this in C (platforms.md 3.3)."""
-    regs.write(LPCG_MU_A_DIRECT, regs.read(LPCG_MU_A_DIRECT) | LPCG_DIRECT_ON)
+def enable_mu_clock(regs, polls=10000):
+    """Open the MU A clock gate the way CLOCK_EnableClock(kCLOCK_Mu_A) does
+    (MU_Init in C): write DIRECT.ON if it is off, then poll STATUS0 until
+    the gate reports on. Returns the number of STATUS0 reads; raises
+    RuntimeError if it never does (the gate may be owned by another domain
+    or a setpoint mode, where DIRECT has no effect: fsl_clock.h note on
+    CLOCK_ControlGate). Call it before touching any MU register."""
+    if not regs.test(LPCG_MU_A_DIRECT, LPCG_DIRECT_ON):
+        regs.write(LPCG_MU_A_DIRECT, LPCG_DIRECT_ON)
+    n = 0
+    while not regs.test(LPCG_MU_A_STATUS0, LPCG_STATUS0_ON):
+        n += 1
+        if n >= polls:
+            raise RuntimeError(
+                "the MU A clock gate (LPCG 20, DIRECT %#x) did not report ON in STATUS0 after %d reads: "
+                "its gate may be in CPULPM or setpoint mode (another core or the boot ROM set it)"
+                % (LPCG_MU_A_DIRECT, polls)
+            )
+    return n + 1
 
 
 def mu_responds(regs):
     """True if MU A looks alive: at least one TEn bit set in SR. Only
     channel 3 is ever written (by MCMGR and this port), so TE0-TE2 stay set
     ("TRn empty", the reset default in NXP MU headers; not checked in the
-    RT1170 header). A clock-gated MU reading as 0 is an (unverified)
-    assumption: it might bus-fault instead."""
+    RT1170 header). Only call it with the clock on (enable_mu_clock): what a
+    gated MU does (read 0, or bus fault) is (unverified)."""
     return regs.field(MUA_BASE + MU_SR, SR_TE_SHIFT, 4) != 0
 
 
@@ -250,7 +270,7 @@ def program_mpu_noncacheable(regs, region, base, length, sync):
     """Make [base, base + length) normal non-cacheable on this core with MPU
     region ``region``. Returns (rbar, rasr, size).
 
-    Sequence (platforms.md 3.2 (b), as openamp's metal_sys_init):
+    Sequence (CMSIS core_cm7.h MPU_Type; MP125 ports/mimxrt/mpmetalport.c L57-65, as openamp's metal_sys_init):
     clean+invalidate the D-cache over the range (dirty lines written while it
     was cacheable would otherwise be evicted over the peer's data later),
     DSB, disable the MPU, RNR/RBAR/RASR, enable with PRIVDEFENA (keeping
@@ -318,7 +338,7 @@ def clean_invalidate_dcache(regs, addr, n, sync):
 
 def cm4_released(regs):
     """True once SRC_SCR.BT_RELEASE_M4 is set: the CM4 runs (or ran) this
-    boot. Nothing but a chip reset stops it again (platforms.md 3.4)."""
+    boot. Nothing but a chip reset stops it again (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h)."""
     return bool(regs.test(SRC_SCR, SCR_BT_RELEASE_M4))
 
 
@@ -341,7 +361,7 @@ def start_cm4(regs, boot_address, sync, image=None, ram=None):
     """Release the CM4 from reset at ``boot_address`` (a CM7-side address,
     8-byte aligned), after copying ``image`` (bytes of a raw binary) there.
 
-    Sequence (platforms.md 3.4, as MCMGR_StartCore and MicroPython's
+    Sequence (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h, as MCMGR_StartCore and MicroPython's
     remoteproc start): refuse if BT_RELEASE_M4 is set; copy and clean the
     D-cache over the image; GPR0 = boot & 0xFFF8 and GPR1 = boot >> 16
     (read back, like MP125 mpremoteprocport.c L126-129); CTRL_M4CORE =

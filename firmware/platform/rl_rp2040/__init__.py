@@ -41,7 +41,7 @@
         box.deinit()                         # IRQ back to MicroPython
 
     FIFO word format, both directions: the RPMsg-Lite vector id
-    (link_id << 1) | vring (rpmsg_lite_spec 6.5), one word per
+    (link_id << 1) | vring (rpmsg-lite RL_GET_VQ_ID), one word per
     notification. A C peer's side, with pico-sdk names:
         void platform_notify(uint32_t v) { if (multicore_fifo_wready()) sio_hw->fifo_wr = v; }
         void isr_sio_proc1(void) { while (multicore_fifo_rvalid()) env_isr(sio_hw->fifo_rd);
