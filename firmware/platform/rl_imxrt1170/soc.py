@@ -79,7 +79,7 @@ GPR0_VTOR_LOW_MASK = const(0xFFF8)  # MCMGR mcmgr_internal_core_api_imxrt1170.c 
 SRC_BASE = 0x40C04000  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h
 SRC_SCR = SRC_BASE  # +0x000
 SRC_CTRL_M4CORE = SRC_BASE + 0x284
-SCR_BT_RELEASE_M4 = const(1)  # bit 0, MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; PERI_SRC.h SRC_SCR_BT_RELEASE_M4_MASK
+SCR_BT_RELEASE_M4 = const(1)  # bit 0: hal_nxp PERI_SRC.h SRC_SCR_BT_RELEASE_M4_MASK
 CTRL_SW_RESET = const(1)  # bit 0, PERI_SRC.h SRC_CTRL_M4CORE_SW_RESET_MASK ("assert slice software reset")
 # Whether SW_RESET clears itself is (unverified); MCMGR and MicroPython both
 # write it and then set BT_RELEASE_M4 (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h), and so do we.
