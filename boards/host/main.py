@@ -47,9 +47,14 @@ def serve(port, echo, say):
     while not port.peer_alive():
         port.wait(10)
     idle = 0
+    waiting = 0
     while True:
-        port.wait(10)
-        echo.service()
+        # Messages held for lack of a TX buffer: look again after 1 ms. A
+        # peer without consumed-buffer notifications frees our buffers
+        # without a doorbell; NXP's blocking send polls every
+        # RL_MS_PER_INTERVAL (1 ms) for the same reason.
+        port.wait(1 if waiting else 10)
+        waiting = echo.service()
         idle += 1
         if idle == 20:  # check every ~200 ms
             idle = 0
