@@ -116,7 +116,7 @@ def fetch(quiet=False):
     ]
     try:
         for step in steps:
-            subprocess.run(step, check=True, env=env, stdout=out, stderr=out, timeout=120)
+            subprocess.run(step, check=True, env=env, stdout=out, stderr=out, timeout=30)
     except (subprocess.SubprocessError, OSError):
         shutil.rmtree(tmp, ignore_errors=True)
         return False
