@@ -83,6 +83,19 @@ def format_fault(shm, layout):
                     "layout mismatch: vring %d descriptor %d at %#x (length %d), expected %#x (length %d)%s; %s"
                     % (v, i, have, length, want, size, seen, _HINT)
                 )
+    # The descriptors do not depend on VRING_ALIGN when VRING_SIZE is fixed;
+    # the used rings do. Vring 1's used ring is full from the format on:
+    # the master fills it (virtqueue_fill_used_buffers), the remote rewrites
+    # each entry with a descriptor index and that descriptor's length.
+    used = layout.vrings[1].used
+    for i in range(n):
+        d = read32(shm, used + 4 + 8 * i)
+        length = read32(shm, used + 8 + 8 * i)
+        if d >= n or length != size:
+            return (
+                "layout mismatch: vring 1 used ring entry %d at offset %#x holds (%d, %d), expected a descriptor "
+                "index below %d and length %d (another VRING_ALIGN?); %s" % (i, used + 4 + 8 * i, d, length, n, size, _HINT)
+            )
     return None
 
 

@@ -32,13 +32,22 @@ def test_each_kind_of_mismatch_is_named_at_link_up():
         ("payload size", _config(payload_size=128)),
         ("VRING_ALIGN", _config(vring_align=0x100)),
         ("VRING_SIZE", _config(vring_size=0x400)),
+        ("VRING_ALIGN with a fixed VRING_SIZE", None),
         ("pa_base", _config(pa_base=0x30000000)),
     )
     for what, remote_cfg in cases:
-        loop, shm, m, r = _mismatched(_config(), remote_cfg)
+        master_cfg = _config()
+        if remote_cfg is None:
+            # Linux-style: VRING_SIZE 0x8000 on both, only the alignment
+            # differs, so every descriptor is where both expect it.
+            master_cfg = _config(vring_size=0x8000, vring_align=0x1000)
+            remote_cfg = _config(vring_size=0x8000, vring_align=0x10)
+        loop, shm, m, r = _mismatched(master_cfg, remote_cfg)
         loop.deliver()  # the master's init kick
         assert not r.is_link_up(), what
         assert r.fault.startswith("layout mismatch: vring "), (what, r.fault)
+        if what.startswith("VRING_ALIGN with"):
+            assert "used ring entry 0" in r.fault and "another VRING_ALIGN?" in r.fault, r.fault
         assert r.fault.endswith(HINT), r.fault
         e = raises(LayoutError, r.wait_for_link_up, 50)
         assert e.code == NOT_READY and str(e) == "RL_NOT_READY (-5007): " + r.fault, str(e)
