@@ -23,7 +23,7 @@ Driven by a xorshift32 stream, so a seed replays the same run on both
 interpreters (test_misuse_fuzz.py).
 """
 
-from rpmsg_lite import RPMsgError, Queue, NameService, ADDR_ANY, DONT_BLOCK, NS_CREATE
+from rpmsg_lite import RPMsgLite, RPMsgError, Queue, NameService, ADDR_ANY, DONT_BLOCK, NS_CREATE
 from rpmsg_lite import vring
 
 from linkpair import Pair, small_config
@@ -48,6 +48,23 @@ KNOWN = {
     "recv.readonly": "issue 13 item 3: Queue.recv_into() writes into a read-only buffer (bytes, str) on "
     "MicroPython",
 }
+
+
+# Found by this fuzz in the attach code (not fixed): RPMsgLite(...,
+# attach=True) rebuilds the consumer indices from the ring indices alone,
+# which is exact only when the buffers the old instance still held (RX
+# messages in a Queue or HOLD, TX buffers from alloc_tx_buffer) are the ones
+# it took last. With one held while a later one was released (a Queue
+# message and a name-service announcement, views freed out of order) or an
+# allocation older than a later send, a buffer already given back is taken
+# again (a message delivered twice, or an in-flight TX buffer overwritten)
+# and the held one is lost. The fuzz re-attaches only quiescent cores;
+# test_misuse_fuzz.test_known_reattach_with_a_held_buffer shows the bug.
+KNOWN_ATTACH = (
+    "attach=True after a core stopped while holding a buffer it took before one it had already given back (a "
+    "queued message and a later name-service announcement, zero-copy views freed out of order, an allocation "
+    "older than a later send): the rebuilt indices take a given-back buffer again and lose the held one"
+)
 
 
 class Finding(Exception):
@@ -140,7 +157,7 @@ class Fuzzer:
         self.allocated = []  # (link, view) from alloc_tx_buffer, not sent yet
         self.stale = []  # (link, view, state it had) views given back already
         self.extra = []  # (link, ept) endpoints the fuzz created
-        self.steps = self.calls = self.raised = self.round_trips = 0
+        self.steps = self.calls = self.raised = self.round_trips = self.reattached = 0
         self.kinds = {}
 
     # -- helpers -------------------------------------------------------------
@@ -401,7 +418,40 @@ class Fuzzer:
         except RPMsgError:
             pass
 
-    TRAFFIC = ("t_send", "t_send", "t_zc", "t_deliver", "t_deliver", "t_recv", "t_free", "t_ept", "t_announce")
+    def t_reattach(self):
+        # deinit() one side mid-traffic, as a core that restarts, and take
+        # the rings over again (attach=True): what it held comes back. The
+        # old link object then joins the dead ones misuse calls are made on.
+        if self.r.below(3):
+            return
+        p = self.p
+        master = self.r.below(2) == 0
+        old = p.master if master else p.remote
+        old_ept, old_q = (self.em, self.qm) if master else (self.er, self.qr)
+        if len(old_q) or [h for h in self.held if h[0].link is old] or [a for a in self.allocated if a[0] is old]:
+            # Only a core that held and allocated nothing when it stopped:
+            # otherwise the rebuilt indices are wrong (see KNOWN_ATTACH).
+            return
+        old.deinit()
+        self.held = [h for h in self.held if h[0].link is not old]
+        self.allocated = [a for a in self.allocated if a[0] is not old]
+        self.extra = [e for e in self.extra if e[0] is not old]
+        if master:
+            p.master = RPMsgLite.master(p.shm, p.loop.master, self.cfg, attach=True)
+            self.qm = Queue(p.master)
+            self.em = p.master.create_ept(30, self.qm)
+            NameService(p.master, lambda addr, name, flags: self.names.append(name))
+        else:
+            p.remote = RPMsgLite.remote(p.shm, p.loop.remote, self.cfg, attach=True)
+            self.qr = Queue(p.remote)
+            self.er = p.remote.create_ept(40, self.qr)
+        new = p.master if master else p.remote
+        new.poll()  # messages the old instance held are delivered again
+        self.dead, self.dead_ept, self.dead_q = old, old_ept, old_q
+        self.reattached += 1
+
+    TRAFFIC = ("t_send", "t_send", "t_zc", "t_deliver", "t_deliver", "t_recv", "t_free", "t_ept", "t_announce",
+               "t_reattach")
 
     # -- the invariants ----------------------------------------------------------
 

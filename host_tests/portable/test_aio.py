@@ -6,7 +6,7 @@ ThreadSafeFlag)."""
 import asyncio
 
 from rpmsg_lite import aio, AsyncQueue, LayoutError, RPMsgError, DONT_BLOCK, ERR_NO_MEM, ERR_NO_BUFF, BLOCK
-from rpmsg_lite import Config, RPMsgLite
+from rpmsg_lite import Config, RPMsgLite, Queue
 from rl_loopback import Loopback
 
 from linkpair import Pair, Inbox, small_config, pattern
@@ -254,3 +254,42 @@ def test_bad_arguments_raise_before_anything_happens():
 def test_config_unchanged():
     # (the queue keeps Config's buffer count as its capacity)
     assert AsyncQueue(Pair(config=Config(buffer_count=8)).remote)._mask == 15
+
+
+def _deliver_into_async_queue(rig, i):
+    rig.master.send(rig.ept, 40, rig.data, DONT_BLOCK)
+    rig.loop.remote.deliver()  # isr -> AsyncQueue callback -> ThreadSafeFlag.set
+    rig.q.recv_into_now(rig.buf)
+
+
+def test_the_doorbell_side_of_an_async_queue_allocates_nothing():
+    # The callback (hold the buffer, set the flag) runs in the doorbell
+    # path, maybe a hard-IRQ-adjacent context: it must not allocate.
+    import micropython
+
+    from support import IS_MICROPYTHON, skip
+
+    if not IS_MICROPYTHON:
+        skip("CPython cannot lock the heap")
+    p = Pair()
+    q = AsyncQueue(p.remote)
+    p.remote.create_ept(40, q)
+
+    class Rig:
+        pass
+
+    rig = Rig()
+    rig.master, rig.loop, rig.q = p.master, p.loop, q
+    rig.ept = p.master.create_ept(30, Inbox())
+    rig.data = b"no allocation"
+    rig.buf = bytearray(64)
+    # The synchronous Queue read drains it without the coroutine machinery.
+    q.recv_into_now = lambda buf: Queue.recv_into(q, buf, DONT_BLOCK)
+    _deliver_into_async_queue(rig, 0)
+    micropython.heap_lock()
+    try:
+        for i in range(100):
+            _deliver_into_async_queue(rig, i)
+    finally:
+        micropython.heap_unlock()
+    assert q._flag.state == 1 and len(q) == 0
