@@ -557,11 +557,27 @@ class RP2040:
             return True
         return self.lockout(0)
 
-    def soft_reset(self):
-        """MicroPython's soft reset on core 0 (see the module docstring):
-        mp_thread_deinit -> multicore_reset_core1, core1_entry = NULL."""
+    def start_thread(self):
+        """MicroPython's _thread.start_new_thread (MP125 mpthreadport.c
+        L126-150): multicore_reset_core1, then the launch of
+        core1_entry_wrapper, which makes core 1 a lockout victim (SDK
+        multicore.c L237-246) with core1_entry set."""
+        self._reset_core1_sdk()
+        self.rom = RUNNING
+        self._fw_wake = None
+        self.nvic[1].enabled |= 1 << self.sio_irq[1]
+        self.victim[1] = True
+        self.core1_entry = True
+
+    def thread_done(self):
+        """The thread function returned: core1_entry = NULL (MP125
+        mpthreadport.c L116-117); core 1 stays a victim."""
+        self.core1_entry = False
+
+    def _reset_core1_sdk(self):
+        # multicore_reset_core1 (SDK multicore.c L101-134).
         psm = self.psm
-        psm.write(0x2004, 4, PSM_PROC1)  # SET alias, read back (SDK L110-111)
+        psm.write(0x2004, 4, PSM_PROC1)  # SET alias, read back (L110-111)
         bit = 1 << self.sio_irq[0]
         enabled = self.nvic[0].enabled & bit
         self.nvic[0].enabled &= ~bit
@@ -570,6 +586,11 @@ class RP2040:
         if self.fifos[1].count:
             self.fifos[1].pop()  # multicore_fifo_pop_blocking: the boot ROM's 0 (L128)
         self.nvic[0].enabled |= enabled  # restore the state it had (L133)
+
+    def soft_reset(self):
+        """MicroPython's soft reset on core 0 (see the module docstring):
+        mp_thread_deinit -> multicore_reset_core1, core1_entry = NULL."""
+        self._reset_core1_sdk()
         self.core1_entry = False
         self.soft_resets = getattr(self, "soft_resets", 0) + 1
 

@@ -317,6 +317,8 @@ def relocate_image(image, base):
     n = len(image)
     if n < 64:
         raise ValueError("a core-1 image starts with a 16-word vector table (got %d bytes)" % n)
+    if not 0 < base <= 0xFFFFFFFF - n:
+        raise ValueError("%#x is not a 32-bit core-1 address" % base)
     if base & (_VTOR_ALIGN - 1):
         raise ValueError("a core-1 image must sit at a 256-byte aligned address (VTOR), not %#x" % base)
     words = []
@@ -540,14 +542,16 @@ class FifoMailbox(Port):
                     raise ValueError("%s %#x is outside the firmware's buffer [%#x, %#x)" % (name, value, lo, hi))
         self._backlog = 0
         self._pending = 0
-        self.launch_attempts = launch_core1(
-            self._regs, entry, sp, vtor, timeout_ms, self._sev, self.idle, force
-        )
-        self.image = ram
+        self.image = ram  # referenced from before core 1 can run from it
+        try:
+            self.launch_attempts = launch_core1(self._regs, entry, sp, vtor, timeout_ms, self._sev, self.idle, force)
+        except Exception:
+            self.image = None
+            raise
         self._clear_sticky()
         return self.launch_attempts
 
-    def launch_image(self, image, timeout_ms=1000, force=False):
+    def launch_image(self, image, timeout_ms=1000, force=False, ram=None):
         """Copy a core-1 image linked at address 0 (see relocate_image) into
         a 256-byte aligned pinned heap buffer, relocate its vector table for
         that address and launch it there. Returns (vtor, sp, entry).
@@ -558,8 +562,17 @@ class FifoMailbox(Port):
         stacks, so the only free RAM is a heap buffer that Python keeps
         referenced: the mailbox holds it until deinit(), which puts core 1
         back into the boot ROM before the buffer can be freed. A soft reset
-        resets core 1 too (MP125 mpthreadport.c L83-91)."""
-        raw, buf = hw.pinned_buffer(len(image), _VTOR_ALIGN)
+        resets core 1 too (MP125 mpthreadport.c L83-91).
+
+        ``ram``: a buffer of your own to use instead (256-byte aligned, at
+        least the image's size, kept alive by you as well)."""
+        if ram is None:
+            raw, buf = hw.pinned_buffer(len(image), _VTOR_ALIGN)
+        else:
+            if len(ram) < len(image):
+                raise ValueError("ram holds %d bytes, the image needs %d" % (len(ram), len(image)))
+            raw = ram
+            buf = memoryview(ram)[: len(image)]
         buf[:] = image
         import uctypes
 
