@@ -796,6 +796,9 @@ class RT1170:
         self.gpr = Registers(0x100, "IOMUXC_LPSR_GPR", log)
         self.src = ResetController(self._release, log)
         self.scs = SystemControlSpace(mpu_regions, log)
+        # SCB CCR: D- and I-cache on, as MicroPython's mimxrt board_init
+        # leaves them (CMSIS core_cm7.h SCB_CCR_DC_Pos 16, SCB_CCR_IC_Pos 17).
+        self.scs.values[0x14] = (1 << 16) | (1 << 17)
         self.lpcg = ClockGate(on=mu_clock_on, log=log)
         self.mu.a.gate = self.lpcg
         self.ocram2 = bytearray(ocram_size)
