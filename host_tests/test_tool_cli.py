@@ -112,6 +112,7 @@ def test_demo_stopped_mid_run_cleans_up(sig, code, tmp_path):
     proc = _start_demo(env)
     try:
         _wait_for_line(proc, "link is up")
+        time.sleep(0.3)  # into the ping-pong
         assert len(list(tmp.iterdir())) == 1  # the demo's shared file lives there while it runs
         proc.send_signal(sig)
         out, err = proc.communicate(timeout=30)

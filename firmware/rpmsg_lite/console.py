@@ -10,6 +10,14 @@ is kept (up to 1 KiB) and sent once the peer is known.
 
 Received messages stay in their shared buffers (RL_HOLD) until read: when
 the REPL is busy the peer runs out of buffers and waits, nothing is lost.
+
+Ctrl-C: a message that is exactly b"\x03", arriving while the REPL is not
+reading (code is running), goes to the ``interrupt`` hook, as a UART's RX
+interrupt turns the interrupt character into a KeyboardInterrupt instead
+of input. Messages must then be delivered while code runs (a doorbell
+thread or scheduled handler), and the hook must reach the main thread:
+on the unix port, boards/host/main.py sends the process SIGINT. When the
+hook declines (returns False) the byte is input like any other.
 """
 
 import io
@@ -25,6 +33,7 @@ _MP_STREAM_POLL_RD = const(0x0001)
 _MP_STREAM_POLL_WR = const(0x0004)
 _EARLY_OUTPUT = const(1024)
 _SEND_TIMEOUT_MS = const(2000)
+_CTRL_C = const(3)
 
 
 class Console(io.IOBase):
@@ -33,12 +42,16 @@ class Console(io.IOBase):
     ``wait_ms``: how long a read with nothing buffered waits for the peer.
     ``idle``: called on every such wait (run other services of this core).
     ``alive``: returns False once the peer is gone; reads then return EOF.
+    ``interrupt``: called for a lone Ctrl-C while code runs (see module
+    comment); returns True if it interrupted the code.
     Create it before link-up, ``announce()`` it after.
     """
 
-    def __init__(self, link, addr=ADDR_ANY, name=TTY_NAME, wait_ms=10, idle=None, alive=None):
+    def __init__(self, link, addr=ADDR_ANY, name=TTY_NAME, wait_ms=10, idle=None, alive=None, interrupt=None):
         self.link = link
         self.peer = None
+        self._interrupt = interrupt
+        self._reading = False  # the REPL (or input()) is waiting in readinto
         self._held = []  # received payload views, oldest first
         self._pos = 0  # bytes already read from _held[0]
         self._early = bytearray()
@@ -55,8 +68,12 @@ class Console(io.IOBase):
 
     def _receive(self, payload, src):
         self.peer = src
-        if not len(payload):
+        n = len(payload)
+        if not n:
             return RELEASE
+        if n == 1 and payload[0] == _CTRL_C and not self._reading and self._interrupt is not None:
+            if self._interrupt():
+                return RELEASE
         self._held.append(payload)
         return HOLD
 
@@ -72,6 +89,13 @@ class Console(io.IOBase):
     # -- stream protocol (readinto/write/ioctl are what dupterm calls) -------
 
     def readinto(self, buf):
+        self._reading = True
+        try:
+            return self._readinto(buf)
+        finally:
+            self._reading = False
+
+    def _readinto(self, buf):
         if not self._held:
             self._pump(self._wait_ms)
             if not self._held:
