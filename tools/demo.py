@@ -68,6 +68,8 @@ def parse_args(argv):
     parser = cli.Parser("tools/demo", __doc__.split("\n\nusage")[0])
     parser.add_argument("--messages", type=cli.int_range(1), default=5000, metavar="N",
                         help="echo round trips (default 5000)")
+    parser.add_argument("--dump", metavar="FILE",
+                        help="at the end, copy the shared region to FILE (for tools/inspect)")
     parser.add_argument("--remote", choices=("micropython", "cpython"),
                         help="interpreter of the remote core (default: micropython if found)")
     cli.add_layout(parser)
@@ -88,12 +90,12 @@ def main(argv):
             print("MicroPython not found (tools/setup.sh builds it): the remote core runs on CPython instead")
     workdir = hostcores.Workdir("rpmsg-demo-")
     try:
-        return run_demo(workdir, messages, interpreter, opts, cfg)
+        return run_demo(workdir, messages, interpreter, opts, cfg, args.dump)
     finally:
         workdir.close()
 
 
-def run_demo(workdir, messages, interpreter, opts, cfg):
+def run_demo(workdir, messages, interpreter, opts, cfg, dump=None):
     log_path = os.path.join(workdir.path, "remote.log")
     port = HostPort.create(workdir.shm, cfg.shm_size)
     link = RPMsgLite.master(port.shm, port, cfg)
@@ -120,6 +122,10 @@ def run_demo(workdir, messages, interpreter, opts, cfg):
             return 1
         print("  link is up; echo service at address %d" % services["rpmsg-echo"])
         code = ping_pong(link, port, services["rpmsg-echo"], messages, cfg.payload_size)
+        if dump:
+            with open(dump, "wb") as f:
+                f.write(bytes(port.shm))
+            print("  shared region copied to %s (tools/inspect %s)" % (dump, dump))
     finally:
         port.close()
         core.close()
