@@ -212,4 +212,4 @@ def table(records):
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, "tools/bench.py")

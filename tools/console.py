@@ -424,4 +424,4 @@ def session(port, term, core, log_path):
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, "tools/console")

@@ -182,4 +182,4 @@ def ping_pong(link, port, echo_addr, messages, payload_size):
 
 
 if __name__ == "__main__":
-    cli.run(main)
+    cli.run(main, "tools/demo")
