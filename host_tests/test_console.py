@@ -127,7 +127,8 @@ def test_terminal_ctrl_c_interrupts_code_on_the_core(env):
         for loop in (b"while True: pass\r", b"import time; time.sleep(60)"):
             term.mark()
             term.type(loop + b"\r")
-            time.sleep(0.5)  # the core is now running the statement
+            term.expect(re.escape(loop.split(b"\r")[0]) + rb"\r\n(\.\.\. \r\n)?")  # echoed: it runs
+            time.sleep(0.3)
             term.type(b"\x03")
             after = term.expect(rb"KeyboardInterrupt[^\n]*\r\n>>> $", timeout=10)
             assert after.count(b"Traceback") == 1, after

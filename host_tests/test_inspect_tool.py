@@ -34,8 +34,12 @@ def test_dump_of_the_host_demo(tmp_path):
     assert "layout guessed from the descriptors" in out
     assert "layout: 4 buffers per direction of 512 bytes (payload 496), VRING_ALIGN 0x10" in out
     # Every echo was taken back: the remote holds its free TX buffers, the
-    # master its own; nothing in flight.
-    assert "  0..3:R 4..7:M\n" in out and "anomalies: none" in out, out
+    # master its own, except perhaps the last message, which the echo core
+    # gives back just after echoing it.
+    row = out.split("? in no ring):\n")[1].splitlines()[0]
+    assert row in ("  0..3:R 4..7:M", "  0..3:R 4:r 5..7:M", "  0..3:R 4:M 5:r 6..7:M",
+                   "  0..3:R 4..5:M 6:r 7:M", "  0..3:R 4..6:M 7:r"), out
+    assert "anomalies: none" in out, out
 
 
 def test_golden_image_raw_and_hex_and_corrupted(tmp_path):
