@@ -188,7 +188,7 @@ static void create_echo(void)
 static int run_echo(void)
 {
     static char buf[RL_BUFFER_PAYLOAD_SIZE];
-    uint32_t echoed = 0, errors = 0, src = 0, len = 0;
+    uint32_t echoed = 0, errors = 0, src = 0, len = 0, no_buffer = 0;
     uint32_t last_check = host_now_ms();
     int seen_alive = 0;
     open_link(create_echo);
@@ -216,7 +216,12 @@ static int run_echo(void)
                 if (opt.zero_copy)
                 {
                     uint32_t room = 0;
-                    void *out = rpmsg_lite_alloc_tx_buffer(dev, &room, SEND_WAIT_MS);
+                    void *out = rpmsg_lite_alloc_tx_buffer(dev, &room, RL_DONT_BLOCK);
+                    if (out == RL_NULL)
+                    {
+                        no_buffer++;
+                        out = rpmsg_lite_alloc_tx_buffer(dev, &room, SEND_WAIT_MS);
+                    }
                     if (out != RL_NULL)
                     {
                         memcpy(out, data, len);
@@ -229,7 +234,12 @@ static int run_echo(void)
                 }
                 else
                 {
-                    rc = rpmsg_lite_send(dev, ept, src, buf, len, SEND_WAIT_MS);
+                    rc = rpmsg_lite_send(dev, ept, src, buf, len, RL_DONT_BLOCK);
+                    if (rc == RL_ERR_NO_MEM)
+                    {
+                        no_buffer++;
+                        rc = rpmsg_lite_send(dev, ept, src, buf, len, SEND_WAIT_MS);
+                    }
                 }
                 if (rc != RL_ERR_NO_MEM || !host_peer_alive())
                 {
@@ -264,8 +274,9 @@ static int run_echo(void)
             }
         }
     }
-    printf("{\"mode\": \"echo\", \"role\": \"%s\", \"echoed\": %u, \"errors\": %u, \"dropped_doorbells\": %u, ",
-           opt.master ? "master" : "remote", echoed, errors, host_dropped());
+    printf("{\"mode\": \"echo\", \"role\": \"%s\", \"echoed\": %u, \"errors\": %u, \"no_buffer\": %u, "
+           "\"dropped_doorbells\": %u, ",
+           opt.master ? "master" : "remote", echoed, errors, no_buffer, host_dropped());
     print_ns();
     printf("}\n");
     host_close();
@@ -535,6 +546,7 @@ static int run_traffic(void)
 /* ---- bench ------------------------------------------------------------ */
 
 static uint8_t bench_data[RL_BUFFER_PAYLOAD_SIZE];
+static uint32_t bench_no_buffer; /* stream: a send found every TX buffer taken */
 static uint8_t bench_buf[RL_BUFFER_PAYLOAD_SIZE];
 
 static void create_bench(void)
@@ -633,6 +645,7 @@ static void bench_stream(uint32_t n, uint32_t size, uint32_t *rtts, uint64_t *st
                 sent++;
                 continue;
             }
+            bench_no_buffer++;
         }
         if (rpmsg_queue_get_current_size(queue) > 0 || sent - done == window || sent == n)
         {
@@ -746,10 +759,11 @@ static int run_bench(void)
         qsort(rtts, n, sizeof(uint32_t), cmp_u32);
         printf("{\"mode\": \"%s\", \"window\": %u, \"size\": %u, \"zero_copy\": %s, \"master\": \"c\", "
                "\"messages\": %u, \"msgs_per_s\": %.0f, \"mb_per_s\": %.3f, \"rtt_median_us\": %u, "
-               "\"rtt_p99_us\": %u, \"alloc_bytes_per_msg\": null}\n",
+               "\"rtt_p99_us\": %u, \"alloc_bytes_per_msg\": null, \"no_buffer\": %u}\n",
                stream ? "stream" : "pingpong", stream ? opt.window : 1U, size, opt.zero_copy ? "true" : "false", n,
                (double)n * 1e6 / (double)elapsed, (double)n * size / (double)elapsed, percentile(rtts, n, 50),
-               percentile(rtts, n, 99));
+               percentile(rtts, n, 99), bench_no_buffer);
+        bench_no_buffer = 0;
         fflush(stdout);
     }
     host_close();
