@@ -223,6 +223,13 @@ def build(layout=None, lib=None):
     proc = subprocess.run(argv + ["-o", tmp], capture_output=True, text=True)
     if proc.returncode != 0:
         raise RuntimeError("building the C peer failed:\n%s\n%s" % (" ".join(argv), proc.stderr))
+    report = layout_report(tmp)
+    want = {"count": layout.count, "payload": layout.payload, "align": layout.align,
+            "consumed_notification": int(layout.consumed_notify)}
+    if layout.vring_size is not None:
+        want["vring_size"] = layout.vring_size
+    if any(report.get(k) != v for k, v in want.items()):
+        raise RuntimeError("the C peer reports layout %r, expected %r" % (report, want))
     os.replace(tmp, binary)
     with open(stamp_file, "w") as f:
         f.write(stamp.hexdigest())
