@@ -9,7 +9,8 @@ the peer program (host_tests/cpeer/) for a layout, report why it cannot.
 
 The library is never part of this project. It is looked for in, in order:
 $RPMSG_LITE_DIR, ../shared/third_party/rpmsg-lite beside the checkout (or
-beside the main checkout of a git worktree), and .cache/rpmsg-lite (a clone made by `fetch`, or tried once automatically).
+beside the main checkout of a git worktree), and .cache/rpmsg-lite (a clone made by `fetch`, or tried automatically, at most
+once an hour when it fails).
 Its unmodified core files are compiled with the project's environment and
 platform layers and rpmsg_config.h, one binary per layout, into
 .cache/cpeer/<layout>/rpmsg_cpeer; a binary is rebuilt when a source or a
@@ -23,11 +24,13 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOURCES = os.path.join(REPO, "host_tests", "cpeer")
 CACHE = os.path.join(REPO, ".cache", "cpeer")
 CLONE = os.path.join(REPO, ".cache", "rpmsg-lite")
+FETCH_FAILED = os.path.join(CACHE, "fetch-failed")  # an automatic clone failed (within the hour)
 ENV_VAR = "RPMSG_LITE_DIR"
 UPSTREAM = "https://github.com/nxp-mcuxpresso/rpmsg-lite"
 # The commit the project is tested against (the golden images come from it).
@@ -90,11 +93,22 @@ def find_library(fetch_if_missing=True):
     for _, path in candidates():
         if _is_library(path):
             return os.path.abspath(path)
-    if fetch_if_missing and not _fetch_tried:
+    if fetch_if_missing and not _fetch_tried and not _failed_recently():
         _fetch_tried = True
         if fetch(quiet=True):
             return CLONE
+        # Offline: do not try again in every process (tests, bench runs).
+        os.makedirs(CACHE, exist_ok=True)
+        with open(FETCH_FAILED, "w") as f:
+            f.write("automatic clone failed; `python3 tools/cpeer.py fetch` tries again\n")
     return None
+
+
+def _failed_recently():
+    try:
+        return time.time() - os.stat(FETCH_FAILED).st_mtime < 3600
+    except OSError:
+        return False
 
 
 def fetch(quiet=False):
@@ -116,7 +130,7 @@ def fetch(quiet=False):
     ]
     try:
         for step in steps:
-            subprocess.run(step, check=True, env=env, stdout=out, stderr=out, timeout=30)
+            subprocess.run(step, check=True, env=env, stdout=out, stderr=out, timeout=20)
     except (subprocess.SubprocessError, OSError):
         shutil.rmtree(tmp, ignore_errors=True)
         return False
