@@ -9,9 +9,9 @@ the peer program (host_tests/cpeer/) for a layout, report why it cannot.
 
 The library is never part of this project. It is looked for in, in order:
 $RPMSG_LITE_DIR, ../shared/third_party/rpmsg-lite beside the checkout (or
-beside the main checkout of a git worktree), and .cache/rpmsg-lite (a clone made by `fetch`, or tried automatically, at most
-once an hour when it fails).
-Its unmodified core files are compiled with the project's environment and
+beside the main checkout of a git worktree), and .cache/rpmsg-lite (a clone
+made by `fetch`, or tried automatically: offline, once an hour). Its
+unmodified core files are compiled with the project's environment and
 platform layers and rpmsg_config.h, one binary per layout, into
 .cache/cpeer/<layout>/rpmsg_cpeer; a binary is rebuilt when a source or a
 flag changes. The layout is fixed at compile time (-D flags, as on an MCU),
