@@ -98,7 +98,7 @@ def test_pico_selftest_passes_on_the_models(tmp_path):
     assert fails == [], "\n".join(lines)
     skipped = [line.split(":")[0] for line in report.lines if line.startswith("SKIP")]
     assert skipped == ([] if image is not None else ["SKIP core1-launch"]), skipped
-    want = {"micropython-version", "sio-cpuid", "lockout-irq-enabled", "thread-refuses-launch",
+    want = {"micropython-version", "sio-cpuid", "lockout-irq-enabled", "thread-start", "thread-refuses-launch",
             "thread-lock-across-cores", "pio-doorbell"}
     if image is not None:
         want |= {"core1-launch", "fifo-echo-with-sev", "flash-write-while-core1-runs", "fifo-round-trip",
@@ -128,6 +128,31 @@ def test_pico_selftest_reports_a_port_that_forgets_sev(tmp_path, monkeypatch):
         report = selftest.run(hw, lines.append)
     assert report.lines[3].startswith("FAIL core1-launch"), lines
     assert report.counts["FAIL"] == 1 and lines[-1].startswith("summary:")
+
+
+def test_pico2_selftest_rings_the_rp2350_doorbells_on_the_models(monkeypatch):
+    from rl_rp2040 import hw as rphw
+
+    selftest = _load("rpi_pico")
+    monkeypatch.setattr(rphw, "is_rp2350", lambda: True)
+    chip = RP2040(rp2350=True)
+    hw = PicoModel(chip, None, None)
+    hw.regs1 = chip.core1  # core 1's own view of the SIO (the same accessor on the board)
+    lines = []
+    report = selftest.run(hw, lines.append)
+    status = {line.split(":")[0][5:]: line[:4] for line in report.lines}
+    assert status == {
+        "micropython-version": "PASS",
+        "sio-cpuid": "PASS",
+        "lockout-irq-enabled": "PASS",
+        "core1-launch": "SKIP",
+        "thread-start": "PASS",
+        "thread-refuses-launch": "SKIP",
+        "rp2350-sio-doorbells": "PASS",
+        "thread-lock-across-cores": "PASS",
+        "pio-doorbell": "PASS",
+    }, "\n".join(lines)
+    assert chip.bells_in == [0, 0]
 
 
 def test_rt1170_selftest_passes_on_the_models(tmp_path):

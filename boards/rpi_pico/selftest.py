@@ -14,7 +14,8 @@ It launches the example C program on core 1, echoes words through the SIO
 FIFO mailbox, writes a small file to flash while core 1 runs, checks that
 a FIFO_ST write clears both sticky flags, starts a _thread on core 1 (and
 checks that the port refuses to reset it), passes a _thread lock between
-the cores, and rings a PIO doorbell. Core 1 ends back in the boot ROM.
+the cores, rings the SIO doorbells both ways on an RP2350, and rings a PIO
+doorbell. Core 1 ends back in the boot ROM (RP2040).
 CI runs the same code against the register models (host_tests/
 test_board_selftests.py) through the ``hw`` argument.
 """
@@ -127,9 +128,11 @@ def _cpuid(regs):
 
 
 def _nvic(regs):
-    on = regs.test(rphw.NVIC_ISER, 1 << rphw.SIO_IRQ_PROC0)
-    return bool(on), "core 0 SIO_IRQ_PROC0 (NVIC bit 15) %s (MicroPython's lockout handler)" % (
-        "enabled" if on else "DISABLED")
+    # SIO_IRQ_PROC0 = 15 on the RP2040, SIO_IRQ_FIFO = 25 on the RP2350 (intctrl.h)
+    irq = rphw.RP2350_SIO_IRQ_FIFO if rphw.is_rp2350() else rphw.SIO_IRQ_PROC0
+    on = regs.test(rphw.NVIC_ISER, 1 << irq)
+    return bool(on), "core 0 SIO FIFO IRQ (NVIC bit %d) %s (MicroPython's lockout handler)" % (
+        irq, "enabled" if on else "DISABLED")
 
 
 def _mailbox(hw):
@@ -205,7 +208,7 @@ def _sticky(state, hw, regs):
         before, after)
 
 
-def _thread_probe(state, hw):
+def _thread_start(state, hw, regs1, bells):
     import _thread
 
     handoff = _thread.allocate_lock()
@@ -219,6 +222,12 @@ def _thread_probe(state, hw):
         handoff.acquire()  # blocks until core 0 releases it: the cross-core handoff
         flags[0] = True
         while not flags[1]:
+            if bells:
+                # RP2350: answer each doorbell bit b from core 0 with bit b + 1.
+                got = regs1.read(rphw.DOORBELL_IN_CLR) & 0x7F
+                if got:
+                    regs1.write(rphw.DOORBELL_IN_CLR, got)
+                    regs1.write(rphw.DOORBELL_OUT_SET, got << 1)
             time.sleep_ms(1)
         hw.thread_ended()
 
@@ -227,6 +236,10 @@ def _thread_probe(state, hw):
     if not _spin_acquire(go, 2000):
         return False, "the core-1 thread did not start within 2 s"
     handoff.release()  # core 1 takes it
+    return True, "_thread started on core 1"
+
+
+def _thread_probe(hw):
     box = _mailbox(hw)
     try:
         box.launch_core1(0x20000001, 0x20001000, 0x20000000, 200)
@@ -237,6 +250,23 @@ def _thread_probe(state, hw):
     finally:
         box.deinit()
     return False, "launch went ahead over a running _thread"
+
+
+def _bells(regs):
+    # Core 0 rings bit 0 in core 1's DOORBELL_IN; the core-1 thread clears it
+    # and rings bit 1 back (rp2350 sio.h L1936-1984).
+    regs.write(rphw.DOORBELL_IN_CLR, 0xFF)
+    regs.write(rphw.DOORBELL_OUT_SET, 1)
+    start = time.ticks_ms()
+    got = 0
+    while time.ticks_diff(time.ticks_ms(), start) < 1000:
+        got = regs.read(rphw.DOORBELL_IN_CLR) & 0xFF
+        if got:
+            break
+        time.sleep_ms(1)
+    regs.write(rphw.DOORBELL_IN_CLR, got)
+    left = regs.read(rphw.DOORBELL_IN_CLR) & 0xFF
+    return got == 2 and left == 0, "rang bit 0 of core 1, got %#x back, %#x left after IN_CLR" % (got, left)
 
 
 def _spin_acquire(lock, ms):
@@ -296,12 +326,17 @@ def run(hw=None, out=print):
         _check(report, "fifo-st-write-clears-both", _sticky, state, hw, regs)
     if "box" in state:
         state.pop("box").deinit()
-    _check(report, "thread-refuses-launch", _thread_probe, state, hw)
+    rp2350 = rphw.is_rp2350()
+    regs1 = getattr(hw, "regs1", None) or regs  # the same accessor on the board: SIO answers per core
+    if _check(report, "thread-start", _thread_start, state, hw, regs1, rp2350):
+        if rp2350:
+            report.fact("thread-refuses-launch", "SKIP", "RP2350: no FIFO mailbox")
+            _check(report, "rp2350-sio-doorbells", _bells, regs)
+        else:
+            _check(report, "thread-refuses-launch", _thread_probe, hw)
     if state.get("thread"):
         _check(report, "thread-lock-across-cores", _thread_stop, state, hw)
     _check(report, "pio-doorbell", _pio, hw)
-    if rphw.is_rp2350():
-        report.fact("rp2350-sio-doorbells", "SKIP", "not checked yet")
     c = report.counts
     impl = sys.implementation
     out("summary: rl_rp2040 self-test %d PASS, %d FAIL, %d SKIP on %s, %s %s; %s" % (

@@ -30,7 +30,7 @@
     ports/rp2/memmap_mp_rp2040.ld), so the firmware goes into a pinned,
     256-byte aligned heap buffer that the mailbox keeps alive:
     launch_image() takes an image linked at 0 and relocates its vector
-    table (examples/core1_echo builds one); launch_core1(entry, sp, vtor,
+    table (boards/rpi_pico/core1_echo builds one); launch_core1(entry, sp, vtor,
     ram=buf) takes firmware linked for an address inside ``buf``.
 
         box = rp.FifoMailbox(config)         # masks NVIC bit 15

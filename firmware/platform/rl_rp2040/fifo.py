@@ -308,7 +308,7 @@ def relocate_image(image, base):
     ``base``: returns (vtor, sp, entry) and patches ``image`` (a writable
     buffer at ``base``) in place.
 
-    Image format (what examples/core1_echo builds): an ARMv6-M vector
+    Image format (what boards/rpi_pico/core1_echo builds): an ARMv6-M vector
     table at offset 0 whose words are offsets from the image start: word 0
     the initial stack pointer (inside the image, word aligned), word 1 the
     reset handler (Thumb bit set), words 2-15 the other handlers or 0
