@@ -21,9 +21,9 @@ the CPython shim's AddressSpace):
                        reset in the model (the worst case; the real reset
                        value is unverified).
   ResetController      SRC: SCR (BT_RELEASE_M4 starts the CM4) and
-                       CTRL_M4CORE (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h)
+                       CTRL_M4CORE (hal_nxp PERI_SRC.h; MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121)
   SystemControlSpace   SCB/MPU registers and D-cache maintenance by address
-                       (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c), recording what was programmed
+                       (CMSIS core_cm7.h SCB_Type/MPU_Type), recording what was programmed
   SimulatedCM4         released by the SRC model, it runs MCMGR's boot
                        handshake (MCMGR mcmgr.c L60-198) in MCMGR mode only:
                        a GIR-mode image (RL_USE_MCMGR_IPC_ISR_HANDLER=0) has
@@ -51,7 +51,8 @@ from linkpair import Counter
 from rpmsg_lite import RPMsgLite, Config, RPMsgError, RELEASE, NS_CREATE
 from rpmsg_lite.port import Port
 
-# Addresses: hal_nxp RT1170 device headers (MIMXRT1176_cm7.h peripheral bases).
+# Addresses: hal_nxp RT1170 device headers (MIMXRT1176_cm7.h / _cm4.h peripheral base
+# addresses), MicroPython's MIMXRT1176.ld and NXP's pingpong example for the RAM.
 MUA_BASE = 0x40C48000
 MUB_BASE = 0x40C4C000
 MU_SIZE = 0x4000
@@ -75,11 +76,12 @@ TE_SHIFT = 20
 GIR_SHIFT = 16
 CR_MUR = 1 << 5
 
-# SRC (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; PERI_SRC.h).
+# SRC (hal_nxp PERI_SRC.h: SCR +0x000, CTRL_M4CORE +0x284; used as in MCMGR
+# mcmgr_internal_core_api_imxrt1170.c L108-121).
 SCR = 0x000
 CTRL_M4CORE = 0x284
 
-# SCS offsets from 0xE000ED00 (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c; MPU_TYPE per the Cortex-M7
+# SCS offsets from 0xE000ED00 (CMSIS core_cm7.h SCB_Type, MPU_Type; MPU_TYPE per the Cortex-M7
 # generic user guide 2.7.4.1).
 MPU_TYPE = 0x90
 MPU_CTRL = 0x94
@@ -88,7 +90,7 @@ MPU_RBAR = 0x9C
 MPU_RASR = 0xA0
 CACHE_OPS = {0x25C: "DCIMVAC", 0x268: "DCCMVAC", 0x270: "DCCIMVAC"}
 
-# MCMGR (MCMGR mcmgr_internal_core_api_imxrt1170.c).
+# MCMGR event types (MCMGR mcmgr/src/mcmgr.h L92-102).
 EV_CORE_UP = 1
 EV_STARTUP_DATA = 4
 EV_FEED_STARTUP_DATA = 5

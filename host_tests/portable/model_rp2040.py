@@ -59,35 +59,37 @@ from regbus import Bus, BusFault
 from rpmsg_lite import RPMsgLite, RPMsgError
 from rpmsg_lite.port import Port
 
-LOCKOUT_MAGIC_START = 0x73A8831E
-LOCKOUT_MAGIC_END = 0x8C577CE1
+# Register facts: pico-sdk 2.1.1 src/rp2040/hardware_regs/include/hardware/regs/ (file Lnn).
+LOCKOUT_MAGIC_START = 0x73A8831E  # SDK pico_multicore/multicore.c L205
+LOCKOUT_MAGIC_END = 0x8C577CE1  # ~START (multicore.c L206)
 
-SIO_BASE = 0xD0000000
+SIO_BASE = 0xD0000000  # addressmap.h L77
 SIO_SIZE = 0x200
-NVIC_BASE = 0xE000E100  # ISER; ICER at +0x80, ICPR at +0x180
+NVIC_BASE = 0xE000E100  # ISER; ICER at +0x80, ICPR at +0x180 (m0plus.h L153, L174, L221)
 NVIC_SIZE = 0x200
-PSM_BASE = 0x40010000
+PSM_BASE = 0x40010000  # addressmap.h L47
 PSM_SIZE = 0x4000  # the register block plus its XOR/SET/CLR aliases
-PIO_BASES = (0x50200000, 0x50300000)
+PIO_BASES = (0x50200000, 0x50300000)  # addressmap.h L74-75
 PIO_SIZE = 0x40
 
-DOORBELL_OUT_SET = SIO_BASE + 0x180
+DOORBELL_OUT_SET = SIO_BASE + 0x180  # rp2350 sio.h L1936 (IN_CLR: L1984)
 DOORBELL_IN_CLR = SIO_BASE + 0x18C
-FIFO_ST = SIO_BASE + 0x50
-FIFO_WR = SIO_BASE + 0x54
-FIFO_RD = SIO_BASE + 0x58
+FIFO_ST = SIO_BASE + 0x50  # sio.h L257
+FIFO_WR = SIO_BASE + 0x54  # sio.h L299
+FIFO_RD = SIO_BASE + 0x58  # sio.h L308
 NVIC_ISER = NVIC_BASE
 NVIC_ICER = NVIC_BASE + 0x80
 NVIC_ICPR = NVIC_BASE + 0x180
-PSM_FRCE_OFF = PSM_BASE + 4
-PSM_PROC1 = 0x10000
+PSM_FRCE_OFF = PSM_BASE + 4  # psm.h L143
+PSM_PROC1 = 0x10000  # psm.h L149
 
+# FIFO_ST bits (sio.h L265-292)
 VLD = 1
 RDY = 2
 WOF = 4
 ROE = 8
 
-SIO_IRQ = (15, 16)  # SIO_IRQ_PROC0/1 (RP2040); the RP2350's SIO_IRQ_FIFO is 25 on both
+SIO_IRQ = (15, 16)  # SIO_IRQ_PROC0/1 (intctrl.h L31-32); the RP2350's SIO_IRQ_FIFO is 25 on both
 
 # Boot ROM states.
 ROM_OFF = "off"  # held in reset

@@ -400,7 +400,7 @@ class IMXRT1170(Port):
             self.cm4_up = True
         elif event == EV_APPLICATION:
             self.app_event = data
-        elif word:  # MCMGR ignores a 0 word (MCMGR mcmgr_internal_core_api_imxrt1170.c, RX ISR)
+        elif word:  # MCMGR ignores a 0 word (MCMGR mcmgr.c L317-348, its receive handler)
             self._other(word)
 
     def _other(self, word):

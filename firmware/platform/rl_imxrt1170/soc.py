@@ -58,7 +58,7 @@ MPU_MIN_REGION = const(32)  # 2**(SIZE+1) with SIZE >= 4 (ARMv7-M; the brief's r
 
 # MPU region this port programs. MicroPython's openamp owns region 10
 # (MP125 ports/mimxrt/mpmetalport.c L45-69; MP125 mpmetalport.c L61) and MicroPython mimxrt
-# programs no other region (MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c). 15 is the highest region if
+# programs no other region (no other MPU code in MP125 ports/mimxrt). 15 is the highest region if
 # the MPU has 16 (checked at run time against MPU_TYPE.DREGION), and the
 # highest-numbered enabled region wins where regions overlap (CM7-GUG
 # 2.7.4.2: "any region that is defined and enabled has priority over [the
@@ -68,22 +68,23 @@ MPU_REGION = const(15)
 OPENAMP_MPU_REGION = const(10)
 
 # -- NXP peripherals ---------------------------------------------------------
-MUA_BASE = 0x40C48000  # MU, A side (CM7), hal_nxp RT1170 PERI_MU.h
-MUB_BASE = 0x40C4C000  # MU, B side (CM4), hal_nxp RT1170 PERI_MU.h
+MUA_BASE = 0x40C48000  # MU, A side (CM7): hal_nxp MIMXRT1176_cm7.h MUA_BASE
+MUB_BASE = 0x40C4C000  # MU, B side (CM4): hal_nxp MIMXRT1176_cm4.h MUB_BASE
 MU_SR = const(0x20)  # hal_nxp RT1170 PERI_MU.h (TR0-3 at +0x00, RR0-3 at +0x10)
 MU_CR = const(0x24)
-IOMUXC_LPSR_GPR_BASE = 0x40C0C000  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h
+IOMUXC_LPSR_GPR_BASE = 0x40C0C000  # hal_nxp MIMXRT1176_cm7.h IOMUXC_LPSR_GPR_BASE
 GPR0 = IOMUXC_LPSR_GPR_BASE  # CM4_INIT_VTOR_LOW: boot address bits 15:3 (shift 3, mask 0xFFF8)
 GPR1 = IOMUXC_LPSR_GPR_BASE + 4  # CM4_INIT_VTOR_HIGH: boot address >> 16
-GPR0_VTOR_LOW_MASK = const(0xFFF8)  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h; HALNXP PERI_IOMUXC_LPSR_GPR.h
-SRC_BASE = 0x40C04000  # MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h
+GPR0_VTOR_LOW_MASK = const(0xFFF8)  # hal_nxp PERI_IOMUXC_LPSR_GPR.h CM4_INIT_VTOR_LOW
+SRC_BASE = 0x40C04000  # hal_nxp MIMXRT1176_cm7.h SRC_BASE; SCR +0x0, CTRL_M4CORE +0x284 (PERI_SRC.h)
 SRC_SCR = SRC_BASE  # +0x000
 SRC_CTRL_M4CORE = SRC_BASE + 0x284
 SCR_BT_RELEASE_M4 = const(1)  # bit 0: hal_nxp PERI_SRC.h SRC_SCR_BT_RELEASE_M4_MASK
 CTRL_SW_RESET = const(1)  # bit 0, PERI_SRC.h SRC_CTRL_M4CORE_SW_RESET_MASK ("assert slice software reset")
 # Whether SW_RESET clears itself is (unverified); MCMGR and MicroPython both
-# write it and then set BT_RELEASE_M4 (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h), and so do we.
-CM4_CODE_TCM = 0x20200000  # CM4 code TCM seen from the CM7, 128 KiB, MP125 ports/mimxrt/boards/MIMXRT1176.ld; NXP example cm7/main_master.c
+# write it and then set BT_RELEASE_M4 (MCMGR mcmgr_internal_core_api_imxrt1170.c
+# L108-121, MP125 ports/mimxrt/mpremoteprocport.c L126-132), and so do we.
+CM4_CODE_TCM = 0x20200000  # CM4 code TCM seen from the CM7, 128 KiB (NXP example CORE1_BOOT_ADDRESS)
 CM4_CODE_TCM_SIZE = const(0x20000)
 # MU clock gate: LPCG index 20 (kCLOCK_Mu_A, hal_nxp fsl_clock.h clock_lpcg_t)
 # of the CCM at 0x40CC0000, whose LPCG array starts at +0x6000 with a step
@@ -100,7 +101,7 @@ LPCG_STATUS0_ON = const(1)
 # most significant bit of each 4-bit field).
 CR_GIE0 = 1 << 31  # openamp's doorbell enable (MP125 ports/mimxrt/mpmetalport.c L45-69)
 CR_GIE1 = 1 << 30
-CR_RIE3 = const(1 << 24)  # MCMGR's channel-3 receive interrupt (MCMGR mcmgr_internal_core_api_imxrt1170.c)
+CR_RIE3 = const(1 << 24)  # MCMGR's channel-3 receive interrupt (mcmgr_internal_core_api_imxrt1170.c L79-106)
 SR_TE_SHIFT = const(20)  # TEn, bits 23:20
 
 
@@ -338,7 +339,8 @@ def clean_invalidate_dcache(regs, addr, n, sync):
 
 def cm4_released(regs):
     """True once SRC_SCR.BT_RELEASE_M4 is set: the CM4 runs (or ran) this
-    boot. Nothing but a chip reset stops it again (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h)."""
+    boot. Nothing but a chip reset stops it again (MCMGR's mcmgr_stop_core_internal
+    returns NotImplemented: mcmgr_internal_core_api_imxrt1170.c L163-167)."""
     return bool(regs.test(SRC_SCR, SCR_BT_RELEASE_M4))
 
 
@@ -361,7 +363,7 @@ def start_cm4(regs, boot_address, sync, image=None, ram=None):
     """Release the CM4 from reset at ``boot_address`` (a CM7-side address,
     8-byte aligned), after copying ``image`` (bytes of a raw binary) there.
 
-    Sequence (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121; hal_nxp PERI_SRC.h, as MCMGR_StartCore and MicroPython's
+    Sequence (MCMGR mcmgr_internal_core_api_imxrt1170.c L108-121, as MCMGR_StartCore and MicroPython's
     remoteproc start): refuse if BT_RELEASE_M4 is set; copy and clean the
     D-cache over the image; GPR0 = boot & 0xFFF8 and GPR1 = boot >> 16
     (read back, like MP125 mpremoteprocport.c L126-129); CTRL_M4CORE =
