@@ -55,26 +55,43 @@ _HINT = (
 
 
 def format_fault(shm, layout):
-    """None if every descriptor holds the address and length an RPMsg-Lite
-    master gives it for ``layout`` (rpmsg_lite_master_init fills them once,
-    virtqueue_fill_avail_buffers, and never changes them), else a message
-    naming the first one that differs. Nothing in shared memory records the
-    layout, so this is how a remote tells, at link-up, that the master
-    formatted the region for other numbers."""
+    """None if the master's descriptors fit ``layout``, else a message
+    naming the first one that does not. Nothing in shared memory records
+    the layout, so this is how a remote tells, at link-up, that the master
+    formatted the region for other numbers.
+
+    An RPMsg-Lite master fills every descriptor once at init (descriptor i
+    of vring v holds buffer v*N + i with the buffer's length,
+    virtqueue_fill_avail_buffers) and never changes them. What is required
+    is less, what this stack's receive checks need (vring.take): each
+    descriptor holds a buffer start in its vring's half of the buffer area,
+    vring 0's with the full buffer length, vring 1's with 16..buffer size.
+    A vring-1 descriptor still empty is accepted: a Linux master fills its
+    TX descriptors per message (virtio_rpmsg_bus)."""
     n = layout.count
     size = layout.buffer_size
+    base = layout.pa_base + layout.buffers
+    full = True  # every vring-1 descriptor filled, as an RPMsg-Lite master does
     for v in (0, 1):
         geo = layout.vrings[v]
         for i in range(n):
-            want = (layout.pa_base + layout.buffer_offset(v * n + i)) & 0xFFFFFFFF
             have = read32(shm, geo.desc + 16 * i)
             length = read32(shm, geo.desc + 16 * i + 8)
             if have == 0 and length == 0:
+                if v == 1:
+                    full = False
+                    continue
                 return (
                     "no rings: vring %d descriptor %d is empty (has the master formatted this region, and do both "
                     "cores use the same memory?); %s" % (v, i, _HINT)
                 )
-            if have != want or length != size:
+            off = (have - base) & 0xFFFFFFFF
+            if v == 0:
+                fits = off < n * size and length == size
+            else:
+                fits = n * size <= off < 2 * n * size and 16 <= length <= size
+            if not fits or off % size:
+                want = (base + (v * n + i) * size) & 0xFFFFFFFF
                 seen = ""
                 if n > 1 and v == 0 and i == 0:
                     step = (read32(shm, geo.desc + 16) - have) & 0xFFFFFFFF
@@ -83,15 +100,17 @@ def format_fault(shm, layout):
                     "layout mismatch: vring %d descriptor %d at %#x (length %d), expected %#x (length %d)%s; %s"
                     % (v, i, have, length, want, size, seen, _HINT)
                 )
+    if not full:
+        return None
     # The descriptors do not depend on VRING_ALIGN when VRING_SIZE is fixed;
-    # the used rings do. Vring 1's used ring is full from the format on:
-    # the master fills it (virtqueue_fill_used_buffers), the remote rewrites
-    # each entry with a descriptor index and that descriptor's length.
+    # the used rings do. An RPMsg-Lite master fills vring 1's used ring at
+    # init (virtqueue_fill_used_buffers), and the remote rewrites each entry
+    # with a descriptor index and that descriptor's length.
     used = layout.vrings[1].used
     for i in range(n):
         d = read32(shm, used + 4 + 8 * i)
         length = read32(shm, used + 8 + 8 * i)
-        if d >= n or length != size:
+        if d >= n or not 16 <= length <= size:
             return (
                 "layout mismatch: vring 1 used ring entry %d at offset %#x holds (%d, %d), expected a descriptor "
                 "index below %d and length %d (another VRING_ALIGN?); %s" % (i, used + 4 + 8 * i, d, length, n, size, _HINT)
@@ -100,8 +119,8 @@ def format_fault(shm, layout):
 
 
 def check_formatted(shm, layout):
-    """Raise ValueError unless every descriptor holds the address an
-    RPMsg-Lite master gives it (attach: the right region, config, pa_base)."""
+    """Raise ValueError unless the descriptors fit ``layout`` (attach: the
+    right region, config, pa_base; see format_fault)."""
     fault = format_fault(shm, layout)
     if fault:
         raise ValueError("shared memory does not hold an RPMsg-Lite link formatted for this config: " + fault)

@@ -147,3 +147,27 @@ def test_peer_entries_failing_validation_are_named_on_the_master():
         m.send(ept, 40, b"x", DONT_BLOCK)
     e = raises(RPMsgError, m.send, ept, 40, b"x", DONT_BLOCK)
     assert e.code == ERR_NO_MEM and m.fault in str(e)
+
+
+def test_a_linux_style_master_is_not_refused():
+    # A Linux master fills its TX descriptors (vring 1) per message and
+    # leaves that used ring empty: only the buffers it did post are checked.
+    from rpmsg_lite import rings
+
+    cfg = _config(vring_size=0x8000, vring_align=0x1000)
+    loop = Loopback()
+    shm = bytearray(cfg.shm_size)
+    m = RPMsgLite.master(shm, loop.master, cfg)
+    v1 = m.layout.vrings[1]
+    shm[v1.desc:v1.desc + 16 * 4] = bytes(16 * 4)
+    shm[v1.used + 4:v1.used + 4 + 8 * 4] = bytes(8 * 4)
+    r = RPMsgLite.remote(shm, loop.remote, cfg)
+    loop.deliver()
+    assert r.is_link_up() and r.fault is None
+    assert rings.format_fault(shm, r.layout) is None
+    # A descriptor it filled with another buffer of the right half is fine,
+    # one outside that half is not.
+    rings.struct.pack_into("<III", shm, v1.desc, r.layout.pa_base + r.layout.buffer_offset(7), 0, 40)
+    assert rings.format_fault(shm, r.layout) is None
+    rings.struct.pack_into("<III", shm, v1.desc + 16, r.layout.pa_base + r.layout.buffer_offset(2), 0, 40)
+    assert rings.format_fault(shm, r.layout).startswith("layout mismatch: vring 1 descriptor 1 at ")
