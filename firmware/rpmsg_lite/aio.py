@@ -112,7 +112,7 @@ async def wait_for_link_up(link, timeout_ms=BLOCK, poll_ms=1):
     check_timeout(timeout_ms)
     start = ticks_ms()
     while not link.wait_for_link_up(DONT_BLOCK):  # raises on a layout fault
-        if _left(start, timeout_ms) <= 0:
+        if _left(start, timeout_ms) <= 0 or not link._alive:
             return False
         await sleep_ms(poll_ms)
     return True
@@ -121,7 +121,9 @@ async def wait_for_link_up(link, timeout_ms=BLOCK, poll_ms=1):
 async def _free_buffer(link, timeout_ms, poll_ms, start):
     # Until the peer hands a TX buffer back (it sends no notification for
     # that), letting other tasks run; raises ERR_NO_MEM after timeout_ms.
-    while not link.free_tx_buffers():
+    # A link that went down returns at once: the caller's next try raises
+    # why (NOT_READY, LayoutError).
+    while not link.free_tx_buffers() and link.is_link_up():
         if _left(start, timeout_ms) <= 0:
             raise RPMsgError(ERR_NO_MEM, "no free TX buffer within %d ms" % timeout_ms)
         await sleep_ms(poll_ms)

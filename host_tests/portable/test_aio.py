@@ -5,7 +5,7 @@ ThreadSafeFlag)."""
 
 import asyncio
 
-from rpmsg_lite import aio, AsyncQueue, LayoutError, RPMsgError, DONT_BLOCK, ERR_NO_MEM, ERR_NO_BUFF, BLOCK
+from rpmsg_lite import aio, AsyncQueue, LayoutError, RPMsgError, DONT_BLOCK, ERR_NO_MEM, ERR_NO_BUFF, BLOCK, NOT_READY
 from rpmsg_lite import Config, RPMsgLite, Queue
 from rl_loopback import Loopback
 
@@ -293,3 +293,30 @@ def test_the_doorbell_side_of_an_async_queue_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert q._flag.state == 1 and len(q) == 0
+
+
+def test_waits_end_when_the_link_is_deinitialised():
+    p = Pair(up=False)
+    q = AsyncQueue(p.master)
+    ept = p.master.create_ept(30, q)
+
+    async def main():
+        async def kill():
+            await aio.sleep_ms(5)
+            p.remote.deinit()
+
+        asyncio.create_task(kill())
+        up = await aio.wait_for_link_up(p.remote, BLOCK)  # would wait forever
+        for i in range(4):
+            p.master.send(ept, 40, b"x", DONT_BLOCK)  # nobody takes them
+        asyncio.create_task(kill2())
+        try:
+            await aio.send(p.master, ept, 40, b"x", BLOCK)
+        except RPMsgError as e:
+            return up, e.code
+
+    async def kill2():
+        await aio.sleep_ms(5)
+        p.master.deinit()
+
+    assert _run(main) == (False, NOT_READY)
