@@ -240,7 +240,14 @@ def bench(icount=True):
 def interactive(core1="c", icount=True):
     """Boot MicroPython on core 0 and core1 ("c" or "micropython") on
     core 1, bring the link up and hand core 0's REPL to the user through
-    mpremote, with c1 = an521_master.Core1() ready."""
+    mpremote, with c1 = an521_master.Core1() ready. Without the C library
+    core 1 runs MicroPython instead (saying why)."""
+    if core1 == "c":
+        try:
+            rpmsg_lite_dir()
+        except NoCLibrary as e:
+            qemu.log("%s\nqemu: core 1 runs MicroPython instead" % e)
+            core1 = "micropython"
     build("micropython", core1)
     with Pair("micropython", core1, icount) as pair:
         if core1 == "micropython":

@@ -98,5 +98,7 @@ def serve(rounds=-1, port=None):
         "echoed": checked.echoed + echo.count,
         "held_max": checked.held_max,
         "dropped": link.stats()["rx_bad_entries"],
+        "sleeps": port.sleeps,
+        "wakeups": port.wakeups,
     }
     return link

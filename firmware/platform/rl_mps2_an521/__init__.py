@@ -109,6 +109,7 @@ class AN521Port(Port):
         self.notified = 0
         self.received = 0
         self.sleeps = 0
+        self.wakeups = 0  # WFI returns while sleeping: about one per sleep
         # Our MHU0 IRQ may pend (and so end WFI); PRIMASK keeps it from
         # being taken (the firmware has no handler for it).
         machine.mem32[_NVIC_ISER0] = 1 << _MHU_IRQ
@@ -166,7 +167,9 @@ class AN521Port(Port):
         if self.service() or ms <= 0:
             return
         self.sleeps = (self.sleeps + 1) & WRAP
-        if _sleep(self.core, (ms if ms < _MAX_WAIT_MS else _MAX_WAIT_MS) * _TICKS_PER_MS):
+        r = _sleep(self.core, (ms if ms < _MAX_WAIT_MS else _MAX_WAIT_MS) * _TICKS_PER_MS)
+        self.wakeups = (self.wakeups + (r >> 4)) & WRAP
+        if r & 0xF:
             self.service()
         else:
             # A timeout: let the stack's clock see the time pass (this
@@ -182,4 +185,10 @@ class AN521Port(Port):
         return start_core1(vtor)
 
     def stats(self):
-        return {"notified": self.notified, "received": self.received, "sleeps": self.sleeps, "pending": self.pending()}
+        return {
+            "notified": self.notified,
+            "received": self.received,
+            "sleeps": self.sleeps,
+            "wakeups": self.wakeups,
+            "pending": self.pending(),
+        }
