@@ -275,7 +275,10 @@ class Terminal:
                     break
         finally:
             done.set()
-            termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            try:
+                termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+            except termios.error:
+                pass  # the terminal is gone (hang-up)
         print()
         if code:
             print("console: the core is gone", file=sys.stderr)
