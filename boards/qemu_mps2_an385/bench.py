@@ -125,16 +125,16 @@ class RingRig:
         self.ctx = r.remote._ctx
 
 
-_take = vring.take
-_give = vring.give
+_alloc = vring.alloc
+_give = vring._give
 
 
 def _pop(rig, i):
-    _take(rig.shm, rig.ctx, None, 0, 2)  # TX queue, mark B_TX
+    _alloc(rig.shm, rig.ctx, None)  # take a TX buffer (as alloc_tx_buffer)
 
 
 def _push(rig, i):
-    _give(rig.shm, rig.ctx, None, 0, i, 2)
+    _give(rig.shm, rig.ctx, None, 0, i, 2)  # TX queue, buffer in state B_TX
 
 
 def _two_loads(rig, i):

@@ -16,40 +16,50 @@ import uctypes
 
 from . import env
 from .env import BLOCK, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
+from array import array
+
 from . import vring
-from .vring import take, give, stamp, payload_buffer, must_notify, TX, RX
-from .vring import send as _vsend, publish as _vpublish
+from .vring import send as _vsend, drain as _vdrain, release as _vrelease
 from . import rings
 from .config import Config, HEADER_SIZE
 from .layout import Layout
 from .errors import RPMsgError, LayoutError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
-from .endpoint import Endpoint, ADDR_ANY, HOLD
+from .endpoint import Endpoint, ADDR_ANY
 from .views import PayloadViews
 
 MASTER = const(1)  # RL_MASTER
 REMOTE = const(0)  # RL_REMOTE
 
-# vring constants, repeated as private consts so they fold at compile time.
-_B_PEER = const(0)
-_B_HELD = const(1)
-_B_TX = const(2)
-_BAD = const(-2)
+# Results of vring's calls that the link tells apart (same values as vring's
+# private ones; host_tests check they agree).
+_EMPTY = const(-1)
+_JUMP = const(-3)
 _RESTART = const(-4)
 _GONE = const(-5)
-_C_SRC = const(36)
-_C_DST = const(37)
-_C_LEN = const(38)
-_MAX_LINK_ID = const(0x7FFF)  # RL_PLATFORM_HIGHEST_LINK_ID upper bound (spec 6.5)
+_DOWN = const(-7)
+_TOO_BIG = const(-8)
+_MAX_LINK_ID = const(0x7FFF)  # RL_PLATFORM_HIGHEST_LINK_ID upper bound (rpmsg_platform.h)
+_SMALL = const(30)  # dst >> _SMALL == 0: a small int in range, checked no further
 
-# stats() names of the per-virtqueue drop counters (see vring.Q_*).
-_DROP_COUNTERS = (
-    ("bad_desc", vring.Q_BAD_DESC),
-    ("bad_addr", vring.Q_BAD_ADDR),
-    ("bad_len", vring.Q_BAD_LEN),
-    ("bad_header", vring.Q_BAD_HDR),
-    ("duplicate", vring.Q_DUP),
-    ("index_jumps", vring.Q_JUMP),
-)
+# Cached builtins: a module global is found faster than a builtin.
+_len = len
+_type = type
+_str = str
+
+
+def _print_error(link, exc):
+    # The default callback-error handler: print it, as asyncio's default
+    # exception handler does, and carry on delivering.
+    import sys
+
+    print("rpmsg_lite: an endpoint callback raised (link %d):" % link.link_id)
+    pe = getattr(sys, "print_exception", None)
+    if pe is not None:
+        pe(exc)
+    else:
+        import traceback
+
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
 
 
 def _not_ours():
@@ -112,34 +122,23 @@ class RPMsgLite:
         self._rx_vring = 0 if master else 1
         self._rvec = (link_id << 1) | self._rx_vring
         self._tvec = (link_id << 1) | (1 - self._rx_vring)
-        ctx = vring.new_ctx(layout.buffer_total)
-        for q, v in ((TX, 1 - self._rx_vring), (RX, self._rx_vring)):
-            geo = layout.vrings[v]
-            ctx[q + vring.Q_DESC] = geo.desc
-            ctx[q + vring.Q_AVAIL] = geo.avail
-            ctx[q + vring.Q_USED] = geo.used
-            ctx[q + vring.Q_MASK] = layout.count - 1
-            ctx[q + vring.Q_DRIVER] = 1 if master else 0
-        ctx[vring.C_BUF_PA] = (layout.pa_base + layout.buffers) & 0xFFFFFFFF
-        ctx[vring.C_BUF_OFF] = layout.buffers
-        ctx[vring.C_BUF_SIZE] = layout.buffer_size
-        ctx[vring.C_BUF_AREA] = layout.buffer_total * layout.buffer_size
+        self._views = PayloadViews(
+            shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
+        )
+        ctx = vring.new_ctx(layout, master, config.payload_size, self._views.addrs, self._views.len_word)
+        vring.options(ctx, config.consumed_buffers_notification, getattr(config, "doorbell_suppression", False))
         self._ctx = ctx
         self._lock = env.new_lock()
         self._payload = config.payload_size
         self._consumed_notify = config.consumed_buffers_notification
-        self._views = PayloadViews(
-            shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
-        )
-        self._views.share(ctx, ctx[vring.C_VIEWS], vring.C_LENW, vring.C_ADDR_SHIFT)
-        # With the views resized by take(), a delivery just picks the view.
+        # With the views resized by drain(), a delivery just picks the view.
         self._view_list = self._views.full
-        self._views_sized = ctx[vring.C_LENW] != 0
         self._epts = {}
+        self._table = [array("I", [0])]  # what drain() looks endpoints up in
         self._alive = True
-        self.unknown_dst = 0  # messages released because no endpoint had their dst
         self.callback_errors = 0  # callbacks that raised (their buffer was released)
         self.last_callback_error = None
+        self._error_handler = _print_error
         self.peer_restarts = 0  # times the master was seen formatting the rings again
         # Why the link cannot come up (a remote that found the master's
         # rings laid out for other numbers), or None: see ``fault``.
@@ -154,14 +153,12 @@ class RPMsgLite:
             if master:
                 # The exact image rpmsg_lite_master_init writes (spec 2.9).
                 rings.format_master(shm, layout, config.vring_fill)
-                ctx[RX + vring.Q_PROD] = layout.count  # vring 0 avail.idx
-                for q in (TX, RX):
-                    ctx[q + vring.Q_PROD_STATE] = vring.PROD_VALID
+                vring.formatted(ctx, layout.count)
         self._ever_up = self._up
         # Before the init kick: a remote must be listening before the
         # master's single notification (spec 6.3, pitfall 8).
         platform.attach(self)
-        if master and not attach and must_notify(shm, ctx, RX):
+        if master and not attach and vring.must_notify(shm, ctx, 1):
             # One notification on vring 0 means "master ready" (spec 6.1 step 9).
             self._notify(self._rvec)
 
@@ -177,9 +174,10 @@ class RPMsgLite:
         shm = self._shm
         ctx = self._ctx
         n = self.layout.count
-        for q, rx in ((RX, True), (TX, False)):
-            avail = rings.read16(shm, ctx[q + vring.Q_AVAIL] + 2)
-            used = rings.read16(shm, ctx[q + vring.Q_USED] + 2)
+        for rx in (True, False):
+            a, u = vring.ring_fields(ctx, rx)
+            avail = rings.read16(shm, a + 2)
+            used = rings.read16(shm, u + 2)
             if self.role == MASTER:
                 cons = (avail - n) & 0xFFFF if rx else avail
                 ahead = (used - cons) & 0xFFFF
@@ -191,9 +189,22 @@ class RPMsgLite:
                     "shared memory does not hold a consistent RPMsg-Lite link: avail.idx %d, "
                     "used.idx %d" % (avail, used)
                 )
-            ctx[q + vring.Q_CONS] = cons
+            vring.set_consumer(ctx, rx, cons)
 
     # -- link state ----------------------------------------------------------
+
+    @property
+    def _up(self):
+        return vring.is_up(self._ctx)
+
+    @_up.setter
+    def _up(self, up):
+        vring.set_up(self._ctx, up)
+
+    @property
+    def unknown_dst(self):
+        """Messages released because no endpoint had their dst."""
+        return vring.unknown_dst(self._ctx)
 
     def is_link_up(self):
         return self._up
@@ -221,10 +232,9 @@ class RPMsgLite:
         dropped, and that a layout mismatch is the usual cause."""
         if self._fault is not None:
             return self._fault
-        ctx = self._ctx
         bad = []
-        for what, q in (("received", RX), ("returned", TX)):
-            n = ctx[q + vring.Q_BAD_DESC] + ctx[q + vring.Q_BAD_ADDR] + ctx[q + vring.Q_BAD_LEN]
+        for what, rx in (("received", True), ("returned", False)):
+            n = sum(vring.counters(self._ctx, rx)[:3])  # bad_desc, bad_addr, bad_len
             if n:
                 bad.append("%d %s" % (n, what))
         if not bad:
@@ -249,10 +259,12 @@ class RPMsgLite:
         self._platform.detach(self)
         self._up = False
         self._alive = False
+        self._rvec = -1  # isr() delivers nothing from now on
         for ept in self._epts.values():
             ept.link = None
         self._epts = {}
-        self._ctx[vring.C_LENW] = 0  # never write to a view that is gone
+        self._tables()
+        vring.unsized(self._ctx)  # never write to a view that is gone
         self._views.release()  # drop exported views so an mmap can be closed
         self._view_list = []
 
@@ -288,13 +300,24 @@ class RPMsgLite:
             raise RPMsgError(ERR_PARAM, "endpoint address %d is already in use" % addr)
         ept = Endpoint(self, addr, callback)
         epts[addr] = ept
+        self._tables()
         return ept
+
+    def _tables(self):
+        # drain()'s endpoint table, swapped in as one object: the address
+        # count and addresses, then each endpoint's callback.
+        epts = self._epts
+        table = [array("I", [len(epts)] + list(epts))]
+        for addr in epts:
+            table.append(epts[addr].callback)
+        self._table = table
 
     def destroy_ept(self, ept):
         self._check_alive()
         if not isinstance(ept, Endpoint) or self._epts.get(ept.addr) is not ept:
             raise _not_ours()
         del self._epts[ept.addr]
+        self._tables()
         ept.link = None  # sends from it are refused from now on
 
     def endpoint(self, addr):
@@ -317,17 +340,31 @@ class RPMsgLite:
         if timeout_ms != 0 and timeout_ms is not BLOCK:
             check_timeout(timeout_ms)
 
+    def _check_send(self, ept, dst, data, timeout_ms):
+        # Everything send() refuses, checked before a buffer is taken so a
+        # call that raises changes nothing (rpmsg_lite_send's order: size,
+        # link up, endpoint; then what C's types rule out: data and dst).
+        if isinstance(data, str):
+            raise TypeError("data must be a bytes-like object (bytes, bytearray, memoryview), not str")
+        n = len(data)
+        if n > self._payload:
+            raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (n, self._payload))
+        self._sender(ept, timeout_ms)
+        if not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF:
+            raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
+
     def _wait_for_tx(self, timeout_ms):
-        # tx_alloc's wait (spec 7.2): poll every RL_MS_PER_INTERVAL for a
-        # buffer the peer hands back, up to timeout_ms; raise when none came.
-        # Returns when a buffer may be free; the caller tries again.
-        if self._ctx[TX + vring.Q_PROD_STATE] == vring.PROD_FROZEN:
+        # tx_alloc's wait (rpmsg_lite.c rpmsg_lite_alloc_tx_buffer): poll
+        # every RL_MS_PER_INTERVAL for a buffer the peer hands back, up to
+        # timeout_ms; raise when none came. Returns when a buffer may be
+        # free; the caller tries again.
+        if vring.frozen(self._ctx, False):
             self._master_restarting()
         if timeout_ms != 0 and self._up:
             start = ticks_ms()
             while self._up:
                 self._platform.wait(MS_PER_INTERVAL)
-                if vring.pending(self._shm, self._ctx, TX):
+                if vring.pending(self._shm, self._ctx, 0):
                     return start
                 if expired(start, timeout_ms):
                     break
@@ -343,58 +380,63 @@ class RPMsgLite:
         send it from endpoint ``ept`` to address ``dst`` (rpmsg_lite_send).
         Blocks up to timeout_ms for a free buffer: 0 = DONT_BLOCK, BLOCK =
         forever. Raises RPMsgError with ERR_BUFF_SIZE, NOT_READY, ERR_NO_MEM
-        or ERR_PARAM."""
-        n = len(data)
-        if n > self._payload:
-            raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (n, self._payload))
+        or ERR_PARAM, TypeError for data that is not bytes-like; a call that
+        raises has taken no buffer."""
+        # The fast path: one viper call does the rest of the checks, takes a
+        # buffer, copies, publishes and says whether to ring the peer.
         try:
             ours = ept.link is self
         except AttributeError:
             ours = False
-        if not ours or not self._up or (timeout_ms != 0 and timeout_ms is not BLOCK):
-            self._sender(ept, timeout_ms)  # raises, or checks the timeout value
-        r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, n)
+        if not ours or dst >> _SMALL or _type(data) is _str or (timeout_ms != 0 and timeout_ms is not BLOCK):
+            self._check_send(ept, dst, data, timeout_ms)
+        r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, _len(data))
+        if r > 0:
+            self._notify(self._tvec)
+        elif r:
+            self._send_slow(ept, dst, data, timeout_ms, r)
+
+    def _send_slow(self, ept, dst, data, timeout_ms, r):
         while r < 0:
-            if r == _GONE:
-                raise self._restarted()
+            if r == _DOWN or r == _TOO_BIG:
+                self._check_send(ept, dst, data, timeout_ms)  # raises
+            if r == _RESTART:
+                self._master_restarting()
             self._wait_for_tx(timeout_ms)
-            r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, n)
+            r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, _len(data))
         if r:
             self._notify(self._tvec)
-
-    def _take_tx(self, timeout_ms):
-        b = take(self._shm, self._ctx, self._lock, TX, _B_TX)
-        while b < 0:
-            if b != _BAD:
-                self._wait_for_tx(timeout_ms)
-            b = take(self._shm, self._ctx, self._lock, TX, _B_TX)
-        return b
 
     def alloc_tx_buffer(self, timeout_ms=BLOCK):
         """Zero-copy send, step 1: a payload_size memoryview inside a free
         TX buffer (rpmsg_lite_alloc_tx_buffer). Fill it, then send_nocopy."""
-        if not self._up:
-            raise self._down_error()
         if timeout_ms != 0 and timeout_ms is not BLOCK:
             check_timeout(timeout_ms)
-        b = self._take_tx(timeout_ms)
-        stamp(self._shm, self._ctx, self._lock, b, _B_TX)  # as RPMsg-Lite (spec 7.3)
+        b = vring.alloc(self._shm, self._ctx, self._lock)
+        while b < 0:
+            if b == _DOWN:
+                raise self._down_error()
+            if b == _RESTART:
+                self._master_restarting()
+            self._wait_for_tx(timeout_ms)
+            b = vring.alloc(self._shm, self._ctx, self._lock)
         return self._views.sized(b, self._payload)
 
     def send_nocopy(self, ept, dst, buf, size):
         """Zero-copy send, step 2: send ``size`` bytes of a buffer from
         alloc_tx_buffer. Afterwards the buffer belongs to the peer."""
-        if size > self._payload or size < 0:
-            raise RPMsgError(ERR_BUFF_SIZE, "%d bytes exceed the %d-byte payload" % (size, self._payload))
+        if not isinstance(size, int) or size > self._payload or size < 0:
+            raise RPMsgError(ERR_BUFF_SIZE, "%r bytes exceed the %d-byte payload" % (size, self._payload))
         self._sender(ept, 0)
-        b = payload_buffer(self._shm, self._ctx, buf)
-        r = vring.NOT_MINE if b < 0 else _vpublish(self._shm, self._ctx, self._lock, b, ept.addr, dst, size)
-        if r == _GONE:
-            raise self._restarted()
-        if r < 0:
-            raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
-        if r:
+        if dst >> _SMALL and (not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF):
+            raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
+        r = vring.publish(self._shm, self._ctx, self._lock, buf, ept.addr, dst, size)
+        if r > 0:
             self._notify(self._tvec)
+        elif r == _GONE:
+            raise self._restarted()
+        elif r < 0:
+            raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
 
     # -- receiving -----------------------------------------------------------
 
@@ -402,88 +444,82 @@ class RPMsgLite:
         """Doorbell entry point (env_isr): the platform calls it with the
         vector id it received. Call it from a thread or a scheduled callback,
         never from a hard IRQ (callbacks run inside it)."""
-        if (vector_id >> 1) != self.link_id or not self._alive:
+        if vector_id != self._rvec:
+            return self._other_vector(vector_id)
+        # rpmsg_lite_rx_callback: one viper call delivers every pending
+        # message; a callback that raises interrupts it, then it resumes.
+        while True:
+            try:
+                r = _vdrain(self._shm, self._ctx, self._lock, self._table, self._view_list)
+                break
+            except Exception as e:
+                self._callback_failed(e)
+        if r:
+            self._drained(r)
+
+    def _other_vector(self, vector_id):
+        if (vector_id >> 1) != self.link_id or not self._alive or (vector_id & 1) == self._rx_vring:
             return
-        if (vector_id & 1) == self._rx_vring:
-            self._drain()
-        else:
-            # A notification on our TX vring: on the remote, the master's
-            # init kick or a consumed-buffers kick brings the link up
-            # (rpmsg_lite_tx_callback, spec 6.3); blocked senders simply
-            # find the returned buffers on their next poll.
-            if self.role == REMOTE and not self._master_kick():
-                return
-            self._up = self._ever_up = True
+        # A notification on our TX vring: on the remote, the master's init
+        # kick or a consumed-buffers kick brings the link up
+        # (rpmsg_lite.c rpmsg_lite_tx_callback); blocked senders simply find
+        # the returned buffers on their next poll.
+        if self.role == REMOTE and not self._master_kick():
+            return
+        self._up = True
+        self._ever_up = True
+
+    def _drained(self, r):
+        if r == _RESTART:
+            self._master_restarting()
+        elif r > 0 and self._consumed_notify:
+            # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: one kick per batch.
+            self._notify(self._rvec)
+
+    def _callback_failed(self, exc):
+        # A callback raised inside drain(): its buffer is still held. Give it
+        # back, count, and report through the handler.
+        b = vring.abandon(self._ctx)
+        if b >= 0:
+            r = _vrelease(self._shm, self._ctx, self._lock, self._shm, b)
+            if r == _GONE:
+                self._master_restarting()
+            elif r > 0 and self._consumed_notify:
+                self._notify(self._rvec)
+        self.callback_errors += 1
+        self.last_callback_error = exc
+        handler = self._error_handler
+        if handler is not None:
+            handler(self, exc)
+
+    def set_callback_error_handler(self, handler):
+        """Call handler(link, exception) when an endpoint callback raises
+        (its message is released and delivery goes on). The default prints
+        the exception (sys.print_exception), as asyncio's default exception
+        handler does; None keeps only callback_errors / last_callback_error."""
+        self._error_handler = handler
 
     def poll(self):
         """Process received messages without waiting for a notification."""
         if self._alive:
-            self._drain()
-
-    def _drain(self):
-        # rpmsg_lite_rx_callback (spec 7.4): deliver every pending message,
-        # release it at once unless the callback holds it.
-        shm = self._shm
-        ctx = self._ctx
-        lock = self._lock
-        epts = self._epts
-        views = self._view_list
-        sized = self._views_sized
-        freed = 0
-        while True:
-            b = take(shm, ctx, lock, RX, _B_HELD)
-            if b < 0:
-                if b == _BAD:
-                    continue
-                if b == _RESTART:
-                    self._master_restarting()
-                break
-            ept = epts.get(ctx[_C_DST])
-            if ept is None:
-                # Unknown destination: released silently by RPMsg-Lite too.
-                self.unknown_dst += 1
-                r = 0
-            else:
-                try:
-                    if sized:
-                        payload = views[b]
-                    else:
-                        payload = views[b][: ctx[_C_LEN]]
-                    r = ept.callback(payload, ctx[_C_SRC])
-                except Exception as e:
-                    self.callback_errors += 1
-                    self.last_callback_error = e
-                    r = 0
-            if r == HOLD:
-                stamp(shm, ctx, lock, b, _B_HELD)
-            else:
-                r = give(shm, ctx, lock, RX, b, _B_HELD)
-                if r > 0:
-                    freed += 1
-                elif r == _GONE:
-                    self._master_restarting()
-        if freed and self._consumed_notify:
-            # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: one kick per batch.
-            self._notify(self._rvec)
+            self.isr(self._rvec)
 
     def release_rx_buffer(self, payload):
         """Give back a buffer whose callback returned HOLD."""
+        r = _vrelease(self._shm, self._ctx, self._lock, payload, -1)
+        if r > 0:
+            if self._consumed_notify:
+                self._notify(self._rvec)
+            return
         if not self._alive:
             raise RPMsgError(ERR_PARAM, "the link was deinitialised")
-        b = payload_buffer(self._shm, self._ctx, payload)
-        if b < 0:
-            raise RPMsgError(ERR_PARAM, "not a payload buffer of this link")
-        r = give(self._shm, self._ctx, self._lock, RX, b, _B_HELD)
         if r == _GONE:
             raise self._restarted()
-        if r < 0:
-            raise RPMsgError(ERR_PARAM, "buffer is not held: released twice, or never received")
-        if r and self._consumed_notify:
-            self._notify(self._rvec)
+        raise RPMsgError(ERR_PARAM, "buffer is not held: released twice, never received, or not of this link")
 
     # -- master restart (remote side) ------------------------------------------
     #
-    # RPMsg-Lite has no restart support (spec pitfall 9, issue #11). When the
+    # RPMsg-Lite has no restart support (its issue #11). When the
     # master formats the rings again while this remote keeps running, two
     # signs give it away without any field RPMsg-Lite does not have:
     #   * a ring index this side alone writes (used.idx of both vrings)
@@ -505,8 +541,7 @@ class RPMsgLite:
         return RPMsgError(NOT_READY, "the master restarted: this buffer belonged to the previous link")
 
     def _master_restarting(self):
-        for q in (TX, RX):
-            self._ctx[q + vring.Q_PROD_STATE] = vring.PROD_FROZEN
+        vring.freeze(self._ctx)
         self._up = False
 
     def _fresh_image(self):
@@ -520,20 +555,11 @@ class RPMsgLite:
             and rings.read16(shm, v0.avail + 2) == n
         )
 
-    def _local_fresh(self):
-        ctx = self._ctx
-        if ctx[TX + vring.Q_CONS] or ctx[RX + vring.Q_CONS]:
-            return False
-        for b in range(self.layout.buffer_total):
-            if vring.owner(ctx, b) != _B_PEER:
-                return False
-        return True
-
     def _master_kick(self):
         # A vring-0 notification from the master; returns whether the link
         # may (stay) up.
         ctx = self._ctx
-        frozen = ctx[RX + vring.Q_PROD_STATE] == vring.PROD_FROZEN
+        frozen = vring.frozen(ctx, True)
         if not self._up or frozen:
             # Coming up: the master's descriptors show whether it formatted
             # the region for our numbers. If not, every entry would fail
@@ -547,13 +573,8 @@ class RPMsgLite:
                 self._up = False  # still formatting: wait for its init kick
                 return False
             return True
-        if frozen or (not self._consumed_notify and not self._local_fresh()):
-            for q in (TX, RX):
-                ctx[q + vring.Q_CONS] = 0
-                ctx[q + vring.Q_PROD_STATE] = vring.PROD_UNKNOWN
-            first = ctx[vring.C_STATE] >> 2
-            for w in range(first, ctx[vring.C_DESCS] >> 2):
-                ctx[w] = 0  # every buffer B_PEER
+        if frozen or (not self._consumed_notify and not vring.fresh(ctx)):
+            vring.reset(ctx)
             if self._up or frozen and self._ever_up:
                 self.peer_restarts += 1  # not the first link-up on stale memory
             for listener in self._restart_listeners:
@@ -587,25 +608,28 @@ class RPMsgLite:
     def free_tx_buffers(self):
         """TX buffers the peer has handed back and a send could take now
         (without raising or waiting)."""
-        return vring.pending(self._shm, self._ctx, TX)
+        return vring.pending(self._shm, self._ctx, 0)
 
     def stats(self):
-        """Counters of what this side dropped or survived, for diagnostics."""
+        """Counters of what this side dropped or survived, for diagnostics,
+        and the messages and doorbells it sent."""
         ctx = self._ctx
         out = {
             "unknown_dst": self.unknown_dst,
             "callback_errors": self.callback_errors,
             "peer_restarts": self.peer_restarts,
-            "rx_pending": vring.pending(self._shm, ctx, RX),
+            "rx_pending": vring.pending(self._shm, ctx, 1),
         }
-        for prefix, q in (("rx_", RX), ("tx_", TX)):
+        for prefix, rx in (("rx_", True), ("tx_", False)):
+            values = vring.counters(ctx, rx)
             bad = 0
-            for name, word in _DROP_COUNTERS:
-                out[prefix + name] = ctx[q + word]
-                if word != vring.Q_JUMP:
-                    bad += ctx[q + word]
-            out[prefix + "bad_entries"] = bad  # every entry dropped, any reason
-            out[prefix + "own_index_repaired"] = ctx[q + vring.Q_OWN_REPAIRED]
+            for i in range(len(values)):
+                name = vring.COUNTERS[i]
+                out[prefix + name] = values[i]
+                if i < 5:  # every entry dropped, any reason (not index jumps)
+                    bad += values[i]
+            out[prefix + "bad_entries"] = bad
+        del out["rx_doorbells"]  # drain() rings nothing per message
         return out
 
     def __repr__(self):

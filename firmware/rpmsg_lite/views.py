@@ -58,19 +58,10 @@ class PayloadViews:
         self.full = [
             whole[first + k * stride : first + k * stride + capacity] for k in range(count)
         ]
+        # Addresses of the views, for vring.drain() to resize them itself
+        # (vring.new_ctx stores them in ctx), or None: views are sliced.
         self.addrs = [id(v) for v in self.full] if LEN_WORD >= 0 else None
-
-    def share(self, ctx, words_index, lenw_index, shift_index):
-        """Let vring.take() resize the views itself (see vring.C_VIEWS): the
-        view addresses go into ctx, low and high 32 bits."""
-        if self.addrs is None:
-            return
-        for k in range(len(self.addrs)):
-            a = self.addrs[k]
-            ctx[words_index + 2 * k] = a & 0xFFFFFFFF
-            ctx[words_index + 2 * k + 1] = (a >> 32) & 0xFFFFFFFF
-        ctx[shift_index] = 32 if sys.maxsize > 0xFFFFFFFF else 0
-        ctx[lenw_index] = LEN_WORD + 1
+        self.len_word = LEN_WORD
 
     def release(self):
         """Drop every view (a link being deinitialised): an mmap cannot be

@@ -1,4 +1,4 @@
-"""Vring hot paths: every per-message access to the rings and headers.
+"""Vring hot paths and the link state they work on (``ctx``).
 
 Written in viper so MicroPython runs them as machine code with no heap
 allocation; the CPython shim runs the same functions with emulated ptr
@@ -8,363 +8,670 @@ types. Two properties follow from viper and are relied on:
     re-enter the stack on the same thread) while a ring lock is held;
   * nothing here allocates, so steady-state messaging never touches the GC.
 
-Cost shapes the code (measured on a Cortex-M3, see README): a call costs
-hundreds of instructions and every ptrN(buffer) a buffer lookup, so all
-local state of a link lives in ONE array('I'), ``ctx`` (word indices
-below), each function takes the shared region and ctx and casts further
-pointers from those, and a copy send is a single call.
+Cost shapes the code (measured on a Cortex-M3, see README): a call from
+Python costs hundreds of instructions, and so does a call from one viper
+function to another (it goes through the runtime with boxed arguments).
+So a copy send is ONE call (take a buffer, copy, header, publish, decide
+the doorbell) and a delivery is ONE call that loops over every pending
+message, calls the endpoint callbacks itself and gives the buffers back;
+the ring logic they share is written out in each rather than called.
 
-The master is the virtio "driver" of both vrings (it fills avail and
-consumes used), the remote is the "device" (spec 7.1). Everything read
-from shared memory is validated before it is used as an index or address:
-a corrupted ring or a hostile peer can make us drop an entry (counted per
-kind) but never access memory outside the region.
+All local state of a link lives in ONE array('I'), ``ctx``, whose layout
+is private to this module: other modules use the functions below. The
+master is the virtio "driver" of both vrings (it fills avail and consumes
+used), the remote is the "device" (RPMsg-Lite's rpmsg_lite_master_init /
+rpmsg_lite_remote_init). Everything read from shared memory is validated
+before it is used as an index or address: a corrupted ring or a hostile
+peer can make us drop an entry (counted per kind) but never access memory
+outside the region.
 """
 
 import micropython
 from micropython import const
 
-# ctx words: two queue blocks of Q_WORDS (TX at 0, RX at Q_WORDS), then the
-# link's buffer geometry, the header of the last message taken, and the
-# byte offsets of the per-buffer ownership and descriptor tables.
-Q_DESC = const(0)  # byte offset of the descriptor table in shared memory
-Q_AVAIL = const(1)  # byte offset of the avail ring
-Q_USED = const(2)  # byte offset of the used ring
-Q_MASK = const(3)  # N - 1 (N is a power of two)
-Q_CONS = const(4)  # local consumer index: vq_used_cons_idx / vq_available_idx
-Q_DRIVER = const(5)  # 1: we fill avail and pop used (master); 0: the reverse
+# -- ctx layout (words) --------------------------------------------------------
+# Two queue blocks (TX, then RX), then the link's buffer geometry and state,
+# then three tables (ownership bytes, descriptor u16s, view addresses),
+# each located by a WORD index stored in ctx.
+_Q_DESC = const(0)  # byte offset of the descriptor table in shared memory
+_Q_AVAIL = const(1)  # byte offset of the avail ring
+_Q_USED = const(2)  # byte offset of the used ring
+_Q_MASK = const(3)  # N - 1 (N is a power of two)
+_Q_CONS = const(4)  # local consumer index: vq_used_cons_idx / vq_available_idx
+_Q_DRIVER = const(5)  # 1: we fill avail and pop used (master); 0: the reverse
 # The index of the ring this side produces into (avail for the driver, used
 # for the device) is kept here too and written from here. That field has
 # one writer, us, so if shared memory disagrees someone else wrote it: on
 # the remote that is the master formatting the rings again (it restarted),
 # on the master it can only be corruption, which is repaired.
-Q_PROD = const(6)
-Q_PROD_STATE = const(7)  # PROD_* below
-# Entries dropped, by reason:
-Q_BAD_DESC = const(8)  # descriptor index >= N
-Q_BAD_ADDR = const(9)  # address outside the buffer area or not at a buffer start
-Q_BAD_LEN = const(10)  # descriptor length < 16 or > buffer size (device side)
-Q_BAD_HDR = const(11)  # header len larger than the buffer's payload room (given back)
-Q_DUP = const(12)  # a buffer this side already holds, handed over again
-Q_JUMP = const(13)  # the peer's index ran more than N ahead (nothing taken)
-Q_OWN_REPAIRED = const(14)  # the master found its own index overwritten
-Q_WORDS = const(16)
+_Q_PROD = const(6)
+_Q_PROD_STATE = const(7)  # _PROD_* below
+# Entries dropped, by reason (stats() reads them through counters()):
+_Q_BAD_DESC = const(8)  # descriptor index >= N
+_Q_BAD_ADDR = const(9)  # address outside the buffer area or not at a buffer start
+_Q_BAD_LEN = const(10)  # descriptor length < 16 or > buffer size (device side)
+_Q_BAD_HDR = const(11)  # header len larger than the buffer's payload room (given back)
+_Q_DUP = const(12)  # a buffer this side already holds, handed over again
+_Q_JUMP = const(13)  # the peer's index ran more than N ahead (nothing taken)
+_Q_OWN_REPAIRED = const(14)  # the master found its own index overwritten
+_Q_MSGS = const(15)  # messages sent (TX) / taken for delivery (RX), wrapping
+_Q_BELLS = const(16)  # doorbells this side decided to ring for the queue (TX)
+_Q_WORDS = const(17)
 
-TX = const(0)  # word offset of the TX queue block
-RX = const(16)  # word offset of the RX queue block (Q_WORDS)
-C_BUF_PA = const(32)  # address of buffer 0 as written in descriptors
-C_BUF_OFF = const(33)  # byte offset of buffer 0 in shared memory
-C_BUF_SIZE = const(34)
-C_BUF_AREA = const(35)  # 2N * buffer size
-C_SRC = const(36)  # header of the message last taken on RX: src, dst, len
-C_DST = const(37)
-C_LEN = const(38)
-C_STATE = const(39)  # byte offset in ctx of the ownership table (1 byte per buffer)
-C_DESCS = const(40)  # byte offset in ctx of the descriptor table (u16 per buffer)
-# Payload views (views.py): when C_LENW is not 0, take() sets the length of
-# buffer b's view itself, at word C_LENW - 1 of the view object, whose
-# address is words C_VIEWS + 2b (low) and + 2b + 1 (high, shifted by
-# C_ADDR_SHIFT: 32 on 64-bit hosts, 0 where addresses are 32 bits).
-C_VIEWS = const(41)  # word index of the view address table
-C_LENW = const(42)
-C_ADDR_SHIFT = const(43)
-C_WORDS = const(44)
+_TX = const(0)  # the TX queue block
+_RX = const(_Q_WORDS)  # the RX queue block
+_C_BUF_PA = const(2 * _Q_WORDS)  # address of buffer 0 as written in descriptors
+_C_BUF_OFF = const(_C_BUF_PA + 1)  # byte offset of buffer 0 in shared memory
+_C_BUF_SIZE = const(_C_BUF_OFF + 1)
+_C_BUF_AREA = const(_C_BUF_SIZE + 1)  # 2N * buffer size
+_C_PAYLOAD = const(_C_BUF_AREA + 1)  # the link's payload size (send checks n against it)
+_C_UP = const(_C_PAYLOAD + 1)  # 1 while the link is up (sends are refused otherwise)
+_C_SRC = const(_C_UP + 1)  # header of the message last taken on RX: src, dst, len
+_C_DST = const(_C_SRC + 1)
+_C_LEN = const(_C_DST + 1)
+_C_LIMIT = const(_C_LEN + 1)  # payload room of the buffer last taken (device: desc.len - 16)
+_C_CUR = const(_C_LIMIT + 1)  # 1 + the buffer whose callback is running, or 0
+_C_UNKNOWN = const(_C_CUR + 1)  # messages released because no endpoint had their dst
+_C_FREED = const(_C_UNKNOWN + 1)  # 1: drain() reports buffers given back (consumed kicks)
+_C_SUPPRESS = const(_C_FREED + 1)  # 1: set used.flags NO_NOTIFY on RX while draining
+_C_STATE = const(_C_SUPPRESS + 1)  # word index of the ownership table (1 byte per buffer)
+_C_DESCS = const(_C_STATE + 1)  # word index of the descriptor table (u16 per buffer)
+# Payload views (views.py): when _C_LENW is not 0, taking a message sets the
+# length of buffer b's view itself, at word _C_LENW - 1 of the view object,
+# whose address is words _C_VIEWS + 2b (low) and + 2b + 1 (high, shifted by
+# _C_ADDR_SHIFT: 32 on 64-bit hosts, 0 where addresses are 32 bits).
+_C_VIEWS = const(_C_DESCS + 1)  # word index of the view address table
+_C_LENW = const(_C_VIEWS + 1)
+_C_ADDR_SHIFT = const(_C_LENW + 1)
+_C_WORDS = const(_C_ADDR_SHIFT + 1)
 
-PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
-PROD_VALID = const(1)
-PROD_FROZEN = const(2)  # a restart was seen: take and give nothing until the link resets
+_PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
+_PROD_VALID = const(1)
+_PROD_FROZEN = const(2)  # a restart was seen: take and give nothing until the link resets
 
 # Ownership of each buffer, from this side's view.
-B_PEER = const(0)  # in a ring or in the peer's hands
-B_HELD = const(1)  # received, with the application (callback running or RL_HOLD)
-B_TX = const(2)  # taken for a send, not yet published
+_B_PEER = const(0)  # in a ring or in the peer's hands
+_B_HELD = const(1)  # received, with the application (callback running or RL_HOLD)
+_B_TX = const(2)  # taken for a send, not yet published
 
-# Results besides a buffer index / notify flag.
-EMPTY = const(-1)
-BAD = const(-2)  # take: an entry was consumed and dropped; call again
-JUMP = const(-3)  # take: the peer's index is corrupt; nothing consumed
-RESTART = const(-4)  # take (remote): the master re-formatted the rings; nothing consumed
-GONE = const(-5)  # give: a restart was seen; the buffer belongs to the old link
-NOT_MINE = const(-6)  # give: the buffer is not in the expected state
+# Results (negative; link.py's private copies of the ones it tests carry the
+# same values, see the RESULTS check in the tests).
+_EMPTY = const(-1)  # no buffer / no message
+_BAD = const(-2)  # an entry was consumed and dropped; try again
+_JUMP = const(-3)  # the peer's index is corrupt; nothing consumed
+_RESTART = const(-4)  # (remote) the master formatted the rings again
+_GONE = const(-5)  # a restart was seen; the buffer belongs to the old link
+_NOT_MINE = const(-6)  # the buffer is not in the expected state
+_DOWN = const(-7)  # send: the link is not up
+_TOO_BIG = const(-8)  # send: more than payload_size bytes
 
-_DESC_F_WRITE = const(2)  # every master-written descriptor (spec 2.5)
-_USED_F_NO_NOTIFY = const(1)
+_USED_F_NO_NOTIFY = const(1)  # VRING_USED_F_NO_NOTIFY (virtio_ring.h)
 _HEADER = const(16)
 
 
-def new_ctx(buffers):
-    """A zeroed ctx (an array('I'), so Python reads its words by index) for
-    a link with ``buffers`` (2N) buffers: C_WORDS words, then one ownership
-    byte and one u16 descriptor index per buffer."""
-    from array import array
+# -- ctx: made and changed by the link's slow paths ----------------------------
 
+
+def new_ctx(layout, master, payload, view_addrs, len_word):
+    """The ctx of a link on ``layout``: queue geometry (TX is vring 1 on the
+    master, vring 0 on the remote), buffer geometry, ownership and
+    descriptor tables, and the payload views (``view_addrs``: the address
+    of each buffer's view, or None when views are sliced instead;
+    ``len_word``: index of the length word in a view object)."""
+    from array import array
+    import sys
+
+    buffers = layout.buffer_total
     state_words = (buffers + 3) >> 2
     desc_words = (2 * buffers + 3) >> 2
-    ctx = array("I", [0] * (C_WORDS + state_words + desc_words + 2 * buffers))
-    ctx[C_STATE] = 4 * C_WORDS
-    ctx[C_DESCS] = 4 * (C_WORDS + state_words)
-    ctx[C_VIEWS] = C_WORDS + state_words + desc_words
+    ctx = array("I", [0] * (_C_WORDS + state_words + desc_words + 2 * buffers))
+    ctx[_C_STATE] = _C_WORDS
+    ctx[_C_DESCS] = _C_WORDS + state_words
+    ctx[_C_VIEWS] = views = _C_WORDS + state_words + desc_words
+    for q, v in ((_TX, 1 if master else 0), (_RX, 0 if master else 1)):
+        geo = layout.vrings[v]
+        ctx[q + _Q_DESC] = geo.desc
+        ctx[q + _Q_AVAIL] = geo.avail
+        ctx[q + _Q_USED] = geo.used
+        ctx[q + _Q_MASK] = layout.count - 1
+        ctx[q + _Q_DRIVER] = 1 if master else 0
+    ctx[_C_BUF_PA] = (layout.pa_base + layout.buffers) & 0xFFFFFFFF
+    ctx[_C_BUF_OFF] = layout.buffers
+    ctx[_C_BUF_SIZE] = layout.buffer_size
+    ctx[_C_BUF_AREA] = buffers * layout.buffer_size
+    ctx[_C_PAYLOAD] = payload
+    if view_addrs is not None:
+        for k in range(buffers):
+            a = view_addrs[k]
+            ctx[views + 2 * k] = a & 0xFFFFFFFF
+            ctx[views + 2 * k + 1] = (a >> 32) & 0xFFFFFFFF
+        ctx[_C_ADDR_SHIFT] = 32 if sys.maxsize > 0xFFFFFFFF else 0
+        ctx[_C_LENW] = len_word + 1
     return ctx
 
 
-@micropython.viper
-def take(shm, ctx, lock, q: int, mark: int) -> int:
-    """Pop the next buffer the peer handed over on queue q (TX or RX).
+def formatted(ctx, count):
+    """The master just wrote the init image: vring 0's avail ring holds the
+    remote's N buffers, vring 1's used ring the master's own."""
+    ctx[_RX + _Q_PROD] = count
+    ctx[_TX + _Q_PROD_STATE] = ctx[_RX + _Q_PROD_STATE] = _PROD_VALID
 
-    Returns the buffer index (0..2N-1) and marks it ``mark``, EMPTY, BAD (an
-    invalid entry was dropped: call again), JUMP (corrupt peer index) or,
-    on the remote, RESTART (the master formatted the rings again: see
-    Q_PROD). For a received message (mark == B_HELD) the header is
-    validated and stored in C_SRC/C_DST/C_LEN; a message whose len exceeds
-    the buffer is given straight back and reported BAD.
-    """
+
+def options(ctx, freed, suppress):
+    """freed: drain() reports buffers given back (for consumed-buffer kicks);
+    suppress: NO_NOTIFY doorbell suppression on the RX ring."""
+    ctx[_C_FREED] = 1 if freed else 0
+    ctx[_C_SUPPRESS] = 1 if suppress else 0
+
+
+def set_up(ctx, up):
+    ctx[_C_UP] = 1 if up else 0
+
+
+def is_up(ctx):
+    return ctx[_C_UP] != 0
+
+
+def unsized(ctx):
+    """Views stop being resized (the link is going away)."""
+    ctx[_C_LENW] = 0
+
+
+def ring_fields(ctx, rx):
+    """(avail, used) byte offsets of the RX (rx True) or TX ring."""
+    q = _RX if rx else _TX
+    return ctx[q + _Q_AVAIL], ctx[q + _Q_USED]
+
+
+def set_consumer(ctx, rx, cons):
+    ctx[(_RX if rx else _TX) + _Q_CONS] = cons
+
+
+def freeze(ctx):
+    """A master restart was seen: take and give nothing until reset()."""
+    ctx[_TX + _Q_PROD_STATE] = ctx[_RX + _Q_PROD_STATE] = _PROD_FROZEN
+
+
+def frozen(ctx, rx):
+    return ctx[(_RX if rx else _TX) + _Q_PROD_STATE] == _PROD_FROZEN
+
+
+def fresh(ctx):
+    """Nothing consumed and every buffer with the peer (a new generation)."""
+    if ctx[_TX + _Q_CONS] or ctx[_RX + _Q_CONS]:
+        return False
+    for w in range(ctx[_C_STATE], ctx[_C_DESCS]):
+        if ctx[w]:
+            return False
+    return True
+
+
+def reset(ctx):
+    """Start a new generation: zero local indices, re-read producer indices,
+    every buffer back with the peer."""
+    for q in (_TX, _RX):
+        ctx[q + _Q_CONS] = 0
+        ctx[q + _Q_PROD_STATE] = _PROD_UNKNOWN
+    for w in range(ctx[_C_STATE], ctx[_C_DESCS]):
+        ctx[w] = 0
+
+
+# Counter names, in the order counters() returns them.
+COUNTERS = ("bad_desc", "bad_addr", "bad_len", "bad_header", "duplicate", "index_jumps", "own_index_repaired", "messages", "doorbells")
+
+
+def counters(ctx, rx):
+    """The per-queue counters named in COUNTERS, RX (rx True) or TX."""
+    q = _RX if rx else _TX
+    return [ctx[q + w] for w in range(_Q_BAD_DESC, _Q_WORDS)]
+
+
+def unknown_dst(ctx):
+    return ctx[_C_UNKNOWN]
+
+
+def count_unknown(ctx):
+    ctx[_C_UNKNOWN] += 1
+
+
+# -- per-message paths -------------------------------------------------------------
+
+
+@micropython.viper
+def _take(shm, ctx, q: int) -> int:
+    # Pop the next entry the peer handed over on queue q (virtqueue.c
+    # virtqueue_get_buffer on the driver, virtqueue_get_available_buffer on
+    # the device), the caller holding the lock. Returns the buffer index
+    # (its descriptor index and payload room stored in ctx; the caller marks
+    # its ownership), _EMPTY, _BAD (an invalid entry was consumed and
+    # counted: call again), _JUMP (corrupt peer index, nothing consumed) or
+    # _RESTART (the master formatted the rings again: see _Q_PROD).
     c8 = ptr8(ctx)
     c = ptr32(c8)
-    c16 = ptr16(c8)
-    s8 = ptr8(shm)
-    s16 = ptr16(s8)
-    s32 = ptr32(s8)
-    st = c[C_STATE]  # ownership byte of buffer b: c8[st + b]
-    ds = c[C_DESCS] >> 1  # descriptor index of buffer b: c16[ds + b]
-    mask = c[q + Q_MASK]
-    driver = c[q + Q_DRIVER]
-    if lock:
-        lock.acquire()
-    cons = c[q + Q_CONS]
+    s16 = ptr16(ptr8(shm))
+    mask = c[q + _Q_MASK]
+    driver = c[q + _Q_DRIVER]
     if driver:
-        ring = c[q + Q_USED]
-        own = (c[q + Q_AVAIL] + 2) >> 1
+        ring = c[q + _Q_USED]
+        own = (c[q + _Q_AVAIL] + 2) >> 1
     else:
-        ring = c[q + Q_AVAIL]
-        own = (c[q + Q_USED] + 2) >> 1
+        ring = c[q + _Q_AVAIL]
+        own = (c[q + _Q_USED] + 2) >> 1
+    cons = c[q + _Q_CONS]
     ahead = (s16[(ring + 2) >> 1] - cons) & 0xFFFF
-    result = EMPTY
-    # Own index check (see Q_PROD). The remote also checks the master's index
-    # of the ring it consumes: a driver is never behind its device nor more
-    # than N ahead, and a fresh format puts it back to 0.
-    known = c[q + Q_PROD_STATE]
-    if known == PROD_FROZEN:
-        result = RESTART
-    elif known == PROD_UNKNOWN:
-        c[q + Q_PROD] = s16[own]
-        c[q + Q_PROD_STATE] = PROD_VALID
-    elif s16[own] != c[q + Q_PROD]:
+    # Own index check (see _Q_PROD). The remote also checks the master's
+    # index of the ring it consumes: a driver is never behind its device nor
+    # more than N ahead, and a fresh format puts it back to 0.
+    known = c[q + _Q_PROD_STATE]
+    if known == _PROD_FROZEN:
+        return _RESTART
+    if known == _PROD_UNKNOWN:
+        c[q + _Q_PROD] = s16[own]
+        c[q + _Q_PROD_STATE] = _PROD_VALID
+    elif s16[own] != c[q + _Q_PROD]:
+        if not driver:
+            c[q + _Q_PROD_STATE] = _PROD_FROZEN
+            return _RESTART
+        c[q + _Q_OWN_REPAIRED] += 1
+        s16[own] = c[q + _Q_PROD]
+    if ahead > mask + 1:
+        c[q + _Q_JUMP] += 1
         if driver:
-            c[q + Q_OWN_REPAIRED] += 1
-            s16[own] = c[q + Q_PROD]
-        else:
-            c[q + Q_PROD_STATE] = PROD_FROZEN
-            result = RESTART
-    if result == RESTART:
-        pass
-    elif ahead > mask + 1:
-        c[q + Q_JUMP] += 1
-        if driver:
-            result = JUMP
-        else:
-            c[q + Q_PROD_STATE] = PROD_FROZEN
-            result = RESTART
-    elif ahead:
-        c[q + Q_CONS] = (cons + 1) & 0xFFFF
-        slot = cons & mask
-        if driver:
-            d = s32[(ring + 4 + 8 * slot) >> 2]
-        else:
-            d = s16[(ring + 4 + 2 * slot) >> 1]
-        result = BAD
-        why = Q_BAD_DESC
-        size = c[C_BUF_SIZE]
-        limit = size
-        if uint(d) <= uint(mask):
-            dsc = c[q + Q_DESC] + 16 * d
-            off = uint(s32[dsc >> 2]) - uint(c[C_BUF_PA])
-            why = Q_BAD_ADDR
-            if off < uint(c[C_BUF_AREA]):
-                b = int(off) // size
-                if int(off) == b * size:
-                    # The device takes the buffer's length from the
-                    # descriptor (the driver's own are all buffer-sized).
-                    why = Q_BAD_LEN
-                    if not driver:
-                        length = s32[(dsc + 8) >> 2]
-                        if uint(length) < uint(_HEADER) or uint(length) > uint(size):
-                            b = -1
-                        else:
-                            limit = length
-                    if b >= 0:
-                        why = Q_DUP
-                        if c8[st + b] == B_PEER:
-                            result = b
-        if result >= 0:
-            c8[st + result] = mark
-            c16[ds + result] = d
-            if mark == B_HELD:
-                h = c[C_BUF_OFF] + result * size
-                c[C_SRC] = s32[h >> 2]
-                c[C_DST] = s32[(h + 4) >> 2]
-                n = s16[(h + 12) >> 1]
-                c[C_LEN] = n
-                lenw = c[C_LENW]
-                if lenw and n <= limit - _HEADER:
-                    v = c[C_VIEWS] + 2 * result
-                    ptr32(c[v] | (c[v + 1] << c[C_ADDR_SHIFT]))[lenw - 1] = n
-                if n > limit - _HEADER:
-                    # Linux's rule too: len <= buffer length - 16. Give the
-                    # buffer straight back so the peer does not lose it.
-                    c8[st + result] = B_PEER
-                    idx = c[q + Q_PROD]
-                    if driver:
-                        s16[(c[q + Q_AVAIL] + 4 + 2 * (idx & mask)) >> 1] = d
-                    else:
-                        w = (c[q + Q_USED] + 4 + 8 * (idx & mask)) >> 2
-                        s32[w] = d
-                        s32[w + 1] = s32[(dsc + 8) >> 2]
-                    idx = (idx + 1) & 0xFFFF
-                    s16[own] = idx
-                    c[q + Q_PROD] = idx
-                    result = BAD
-                    why = Q_BAD_HDR
-        if result == BAD:
-            c[q + why] += 1
-    if lock:
-        lock.release()
-    return result
-
-
-@micropython.viper
-def give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
-    """Hand buffer b back to the peer on queue q if it is in state
-    ``expect``: the driver re-posts it in avail, the device reports it used
-    with the descriptor's own length (RPMsg-Lite echoes desc.len, never the
-    message length: spec 7.1, pitfall 5). Returns 1 when the peer should be
-    notified (used.flags has no NO_NOTIFY, spec 2.6), 0 when not,
-    NOT_MINE when b was not in that state, GONE after a master restart
-    (the buffer is dropped, the new rings are not touched)."""
-    c8 = ptr8(ctx)
-    c = ptr32(c8)
-    s8 = ptr8(shm)
-    s16 = ptr16(s8)
-    s32 = ptr32(s8)
-    st = c[C_STATE]
-    if lock:
-        lock.acquire()
-    driver = c[q + Q_DRIVER]
+            return _JUMP
+        c[q + _Q_PROD_STATE] = _PROD_FROZEN
+        return _RESTART
+    if ahead == 0:
+        return _EMPTY
+    c[q + _Q_CONS] = (cons + 1) & 0xFFFF
+    slot = cons & mask
+    s32 = ptr32(s16)
     if driver:
-        own = (c[q + Q_AVAIL] + 2) >> 1
+        d = s32[(ring + 4 + 8 * slot) >> 2]
     else:
-        own = (c[q + Q_USED] + 2) >> 1
-    known = c[q + Q_PROD_STATE]
-    moved = 0
-    if not driver and known != PROD_UNKNOWN:
-        # The checks of take() (see Q_PROD): our own index changed, or the
-        # master's avail index left its 0..N window: the master restarted.
-        if s16[own] != c[q + Q_PROD]:
-            moved = 1
-        elif ((s16[(c[q + Q_AVAIL] + 2) >> 1] - c[q + Q_CONS]) & 0xFFFF) > c[q + Q_MASK] + 1:
-            moved = 1
-    if c8[st + b] != expect:
-        r = NOT_MINE
-    elif known == PROD_FROZEN or moved:
-        c[q + Q_PROD_STATE] = PROD_FROZEN
-        c8[st + b] = B_PEER
-        r = GONE
-    else:
-        if known == PROD_UNKNOWN:
-            c[q + Q_PROD] = s16[own]
-            c[q + Q_PROD_STATE] = PROD_VALID
-        c8[st + b] = B_PEER
-        d = ptr16(c8)[(c[C_DESCS] >> 1) + b]
-        idx = c[q + Q_PROD]
-        mask = c[q + Q_MASK]
-        if driver:
-            # avail.ring[idx % N] = d, then idx += 1: slot before index
-            # (spec 7.1 write order).
-            s16[(c[q + Q_AVAIL] + 4 + 2 * (idx & mask)) >> 1] = d
-        else:
-            w = (c[q + Q_USED] + 4 + 8 * (idx & mask)) >> 2
-            s32[w] = d
-            s32[w + 1] = s32[(c[q + Q_DESC] + 16 * d + 8) >> 2]
-        idx = (idx + 1) & 0xFFFF
-        s16[own] = idx
-        c[q + Q_PROD] = idx
-        r = 1
-        if s16[c[q + Q_USED] >> 1] & _USED_F_NO_NOTIFY:
-            r = 0
-    if lock:
-        lock.release()
-    return r
+        d = s16[(ring + 4 + 2 * slot) >> 1]
+    why = _Q_BAD_DESC
+    if uint(d) <= uint(mask):
+        size = c[_C_BUF_SIZE]
+        limit = size
+        dsc = c[q + _Q_DESC] + 16 * d
+        off = uint(s32[dsc >> 2]) - uint(c[_C_BUF_PA])
+        why = _Q_BAD_ADDR
+        if off < uint(c[_C_BUF_AREA]):
+            b = int(off) // size
+            if int(off) == b * size:
+                # The device takes the buffer's length from the descriptor
+                # (the driver's own are all buffer-sized).
+                why = _Q_BAD_LEN
+                if not driver:
+                    limit = s32[(dsc + 8) >> 2]
+                    if uint(limit) < uint(_HEADER) or uint(limit) > uint(size):
+                        b = -1
+                if b >= 0:
+                    why = _Q_DUP
+                    if c8[(c[_C_STATE] << 2) + b] == _B_PEER:
+                        ptr16(c8)[(c[_C_DESCS] << 1) + b] = d
+                        c[_C_LIMIT] = limit - _HEADER
+                        return b
+    c[q + why] += 1
+    return _BAD
 
 
 @micropython.viper
 def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
-    """A copy send in one call from Python: take a TX buffer, copy the
-    payload, publish it. Returns give()'s result, or EMPTY / JUMP / RESTART
-    when no buffer could be taken."""
-    b = int(take(shm, ctx, lock, TX, B_TX))
-    while b == BAD:
-        b = int(take(shm, ctx, lock, TX, B_TX))
-    if b < 0:
-        return b
-    # memcpy into the payload: words when the source is word aligned (the
-    # destination always is), bytes otherwise (Cortex-M0+ faults on
-    # unaligned word access).
-    c = ptr32(ctx)
+    """A copy send in one call: take a TX buffer, copy n bytes of data,
+    write the header, publish, and decide the doorbell (virtqueue.c
+    virtqueue_kick: none when used.flags has NO_NOTIFY). Returns 1 (ring the
+    peer), 0 (do not), or _DOWN / _TOO_BIG (nothing done), _EMPTY (no free
+    buffer), _JUMP, _RESTART. ``data`` must be a buffer: anything else
+    raises before a buffer is taken."""
+    d8 = ptr8(data)  # raises TypeError for a non-buffer, before anything changes
+    c8 = ptr8(ctx)
+    c = ptr32(c8)
+    if c[_C_UP] == 0:
+        return _DOWN
+    if uint(n) > uint(c[_C_PAYLOAD]):
+        return _TOO_BIG
     s8 = ptr8(shm)
-    h = c[C_BUF_OFF] + b * c[C_BUF_SIZE] + _HEADER
-    d8 = ptr8(data)
+    s16 = ptr16(s8)
+    s32 = ptr32(s8)
+    if lock:
+        lock.acquire()
+    # Take (rpmsg_lite.c rpmsg_lite_alloc_tx_buffer).
+    result = _BAD
+    while result == _BAD:
+        result = int(_take(shm, ctx, _TX))
+    if result < 0:
+        if lock:
+            lock.release()
+        return result
+    b = result  # stays _B_PEER: published below, under the same lock
+    d = ptr16(c8)[(c[_C_DESCS] << 1) + b]
+    # Payload: words when the source is word aligned (the destination always
+    # is), bytes otherwise (Cortex-M0+ faults on unaligned word access).
+    h = c[_C_BUF_OFF] + b * c[_C_BUF_SIZE]
+    p = h + _HEADER
     i = 0
     if (int(d8) & 3) == 0:
-        s32 = ptr32(s8)
         d32 = ptr32(d8)
-        w = h >> 2
+        w = p >> 2
         words = n >> 2
         while i < words:
             s32[w + i] = d32[i]
             i += 1
         i = words << 2
     while i < n:
-        s8[h + i] = d8[i]
+        s8[p + i] = d8[i]
         i += 1
-    return int(publish(shm, ctx, lock, b, src, dst, n))
+    # Header (rpmsg_lite.c rpmsg_lite_format_message): src, dst, len, flags
+    # 0; reserved is left as it is, as RPMsg-Lite does.
+    s32[h >> 2] = src
+    s32[(h + 4) >> 2] = dst
+    s16[(h + 12) >> 1] = n
+    s16[(h + 14) >> 1] = 0
+    # Publish: the slot before the index (virtqueue.c vq_ring_update_avail,
+    # vq_ring_update_used).
+    idx = c[_TX + _Q_PROD]
+    slot = idx & c[_TX + _Q_MASK]
+    if c[_TX + _Q_DRIVER]:
+        s16[(c[_TX + _Q_AVAIL] + 4 + 2 * slot) >> 1] = d
+        own = (c[_TX + _Q_AVAIL] + 2) >> 1
+    else:
+        w = (c[_TX + _Q_USED] + 4 + 8 * slot) >> 2
+        s32[w] = d
+        s32[w + 1] = s32[(c[_TX + _Q_DESC] + 16 * d + 8) >> 2]
+        own = (c[_TX + _Q_USED] + 2) >> 1
+    idx = (idx + 1) & 0xFFFF
+    s16[own] = idx
+    c[_TX + _Q_PROD] = idx
+    c[_TX + _Q_MSGS] += 1
+    r = 1
+    if s16[c[_TX + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
+        r = 0
+    else:
+        c[_TX + _Q_BELLS] += 1
+    if lock:
+        lock.release()
+    return r
+
+
+def _cut(view, n):
+    # Views that cannot be resized in place (CPython, an unknown VM layout).
+    return view[:n]
 
 
 @micropython.viper
-def publish(shm, ctx, lock, b: int, src: int, dst: int, n: int) -> int:
-    """Send buffer b (in state B_TX): the header (src, dst, len, flags 0;
-    reserved is left as it is, as RPMsg-Lite's send does: spec 3, pitfall
-    6), then give()."""
+def drain(shm, ctx, lock, table, views) -> int:
+    """Deliver every pending message (rpmsg_lite.c rpmsg_lite_rx_callback):
+    take it, find its endpoint in ``table`` ([array('I') of count and
+    addresses, then each endpoint's callback]), call callback(payload, src)
+    and give the buffer back unless the callback returned HOLD (1), in
+    which case its descriptor index is stamped in the header's reserved
+    field as rpmsg_lite_rx_callback does. Unknown destinations are released
+    silently (counted). With suppression on, used.flags of the RX ring
+    carries NO_NOTIFY while this runs, cleared before returning and the ring
+    checked once more (a message published meanwhile is delivered now).
+
+    Returns buffers given back (when consumed-buffer reporting is on, else
+    0), or _RESTART. If a callback raises, the exception propagates with the
+    buffer still held and its number in ctx (see abandon())."""
     c8 = ptr8(ctx)
     c = ptr32(c8)
-    if c8[c[C_STATE] + b] != B_TX:
-        return NOT_MINE
+    c16 = ptr16(c8)
     s8 = ptr8(shm)
-    h = c[C_BUF_OFF] + b * c[C_BUF_SIZE]
+    s16 = ptr16(s8)
+    s32 = ptr32(s8)
+    ea = ptr32(table[0])
+    st = c[_C_STATE] << 2
+    ds = c[_C_DESCS] << 1
+    used = c[_RX + _Q_USED]
+    suppress = c[_C_SUPPRESS]
+    freed = 0
+    done = -1  # a buffer to give back after the next take
+    held = -1  # a buffer to stamp before the next take (its callback held it)
+    if lock:
+        lock.acquire()
+    if suppress:
+        s16[used >> 1] = s16[used >> 1] | _USED_F_NO_NOTIFY
+    while True:
+        if held >= 0:
+            # rpmsg_lite_rx_callback on RL_HOLD: reserved.idx = desc index,
+            # unless the application already released it.
+            if c8[st + held] == _B_HELD:
+                s16[(c[_C_BUF_OFF] + held * c[_C_BUF_SIZE] + 10) >> 1] = c16[ds + held]
+            held = -1
+        # Take first: a master restart shows there, before anything is
+        # written to the rings.
+        b = int(_take(shm, ctx, _RX))
+        if done >= 0:
+            if b == _RESTART:
+                c8[st + done] = _B_PEER  # it belongs to the old generation
+            else:
+                # Give back (rpmsg_lite.c rpmsg_lite_release_rx_buffer:
+                # virtqueue_add_buffer on the master,
+                # virtqueue_add_consumed_buffer on the remote, which reports
+                # the descriptor's own length).
+                c8[st + done] = _B_PEER
+                d = c16[ds + done]
+                idx = c[_RX + _Q_PROD]
+                slot = idx & c[_RX + _Q_MASK]
+                if c[_RX + _Q_DRIVER]:
+                    s16[(c[_RX + _Q_AVAIL] + 4 + 2 * slot) >> 1] = d
+                    own = (c[_RX + _Q_AVAIL] + 2) >> 1
+                else:
+                    w = (used + 4 + 8 * slot) >> 2
+                    s32[w] = d
+                    s32[w + 1] = s32[(c[_RX + _Q_DESC] + 16 * d + 8) >> 2]
+                    own = (used + 2) >> 1
+                idx = (idx + 1) & 0xFFFF
+                s16[own] = idx
+                c[_RX + _Q_PROD] = idx
+                freed += 1
+            done = -1
+        if b == _BAD:
+            continue
+        if b < 0:
+            if b == _EMPTY and suppress:
+                # Clear NO_NOTIFY, then look once more: a message published
+                # before the peer saw the flag cleared came without a
+                # doorbell. (Without a full barrier between the two, one can
+                # still be missed: the ports' periodic poll bounds that delay.)
+                s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
+                if int(pending(shm, ctx, 1)):
+                    s16[used >> 1] = s16[used >> 1] | _USED_F_NO_NOTIFY
+                    continue
+            break
+        h = c[_C_BUF_OFF] + b * c[_C_BUF_SIZE]
+        n = s16[(h + 12) >> 1]
+        if n > c[_C_LIMIT]:
+            # Linux's rule too: len <= buffer length - 16. Give the buffer
+            # straight back so the peer does not lose it.
+            c[_RX + _Q_BAD_HDR] += 1
+            done = b
+            continue
+        c8[st + b] = _B_HELD
+        c[_RX + _Q_MSGS] += 1
+        src = s32[h >> 2]
+        dst = s32[(h + 4) >> 2]
+        c[_C_SRC] = src
+        c[_C_DST] = dst
+        c[_C_LEN] = n
+        lenw = c[_C_LENW]
+        if lenw:
+            v = c[_C_VIEWS] + 2 * b
+            ptr32(c[v] | (c[v + 1] << c[_C_ADDR_SHIFT]))[lenw - 1] = n
+        # Endpoint lookup: a linear scan of the address table.
+        count = ea[0]
+        e = 1
+        while e <= count and ea[e] != dst:
+            e += 1
+        if e > count:
+            c[_C_UNKNOWN] += 1
+            done = b
+            continue
+        if lock:
+            lock.release()
+        p = views[b]
+        if not lenw:
+            p = _cut(p, n)
+        c[_C_CUR] = b + 1
+        r = table[e](p, uint(src))
+        c[_C_CUR] = 0
+        if r and int(r) == 1:
+            held = b
+        else:
+            done = b
+        if lock:
+            lock.acquire()
+    if suppress:
+        s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
+    if lock:
+        lock.release()
+    if b == _RESTART:
+        return _RESTART
+    if c[_C_FREED]:
+        return freed
+    return 0
+
+
+@micropython.viper
+def abandon(ctx) -> int:
+    """After a callback raised out of drain(): the buffer it was given
+    (still held, to be released by the caller), or -1."""
+    c = ptr32(ctx)
+    b = c[_C_CUR] - 1
+    c[_C_CUR] = 0
+    return b
+
+
+@micropython.viper
+def release(shm, ctx, lock, view, b: int) -> int:
+    """Give received buffer b back to the peer (b < 0: the buffer whose
+    payload ``view`` is). Returns 1, or _NOT_MINE (not held: released twice
+    or never received), _GONE (a master restart was seen: the buffer belongs
+    to the old link and is dropped)."""
+    c8 = ptr8(ctx)
+    c = ptr32(c8)
+    if b < 0:
+        off = int(ptr8(view)) - int(ptr8(shm)) - c[_C_BUF_OFF] - _HEADER
+        if off < 0 or off >= c[_C_BUF_AREA]:
+            return _NOT_MINE
+        b = off // c[_C_BUF_SIZE]
+        if off != b * c[_C_BUF_SIZE]:
+            return _NOT_MINE
+    return int(_give(shm, ctx, lock, _RX, b, _B_HELD))
+
+
+@micropython.viper
+def publish(shm, ctx, lock, view, src: int, dst: int, n: int) -> int:
+    """Send the buffer whose payload ``view`` is (from alloc()), n bytes:
+    header (src, dst, len, flags 0), then publish. Returns 1 (ring the
+    peer), 0, _NOT_MINE (not a TX buffer taken by alloc) or _GONE."""
+    c8 = ptr8(ctx)
+    c = ptr32(c8)
+    off = int(ptr8(view)) - int(ptr8(shm)) - c[_C_BUF_OFF] - _HEADER
+    if off < 0 or off >= c[_C_BUF_AREA]:
+        return _NOT_MINE
+    size = c[_C_BUF_SIZE]
+    b = off // size
+    if off != b * size or c8[(c[_C_STATE] << 2) + b] != _B_TX:
+        return _NOT_MINE
+    s8 = ptr8(shm)
+    h = c[_C_BUF_OFF] + b * size
     s32 = ptr32(s8)
     s32[h >> 2] = src
     s32[(h + 4) >> 2] = dst
     s16 = ptr16(s8)
     s16[(h + 12) >> 1] = n
     s16[(h + 14) >> 1] = 0
-    return int(give(shm, ctx, lock, TX, b, B_TX))
+    return int(_give(shm, ctx, lock, _TX, b, _B_TX))
 
 
 @micropython.viper
-def stamp(shm, ctx, lock, b: int, expect: int) -> int:
-    """Write buffer b's descriptor index into its header's reserved.idx
-    (bytes 10-11) while b is in state ``expect``, as RPMsg-Lite does on
-    RL_HOLD and in alloc_tx_buffer (spec 3). Under the lock, so a buffer
-    another thread already released is never written."""
+def _give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
+    # Hand buffer b back to the peer on queue q if it is in state ``expect``:
+    # the driver re-posts it in avail, the device reports it used with the
+    # descriptor's own length (virtqueue.c virtqueue_add_consumed_buffer
+    # echoes desc.len, never the message length). Returns 1 when the peer
+    # should be notified (virtqueue_kick), 0 when not, _NOT_MINE, _GONE.
     c8 = ptr8(ctx)
     c = ptr32(c8)
+    s8 = ptr8(shm)
+    s16 = ptr16(s8)
+    s32 = ptr32(s8)
+    st = c[_C_STATE] << 2
     if lock:
         lock.acquire()
-    r = 0
-    if c8[c[C_STATE] + b] == expect:
-        ptr16(ptr8(shm))[(c[C_BUF_OFF] + b * c[C_BUF_SIZE] + 10) >> 1] = ptr16(c8)[(c[C_DESCS] >> 1) + b]
+    driver = c[q + _Q_DRIVER]
+    if driver:
+        own = (c[q + _Q_AVAIL] + 2) >> 1
+    else:
+        own = (c[q + _Q_USED] + 2) >> 1
+    known = c[q + _Q_PROD_STATE]
+    moved = 0
+    if not driver and known != _PROD_UNKNOWN:
+        # The checks of take (see _Q_PROD): our own index changed, or the
+        # master's avail index left its 0..N window: the master restarted.
+        if s16[own] != c[q + _Q_PROD]:
+            moved = 1
+        elif ((s16[(c[q + _Q_AVAIL] + 2) >> 1] - c[q + _Q_CONS]) & 0xFFFF) > c[q + _Q_MASK] + 1:
+            moved = 1
+    if c8[st + b] != expect:
+        r = _NOT_MINE
+    elif known == _PROD_FROZEN or moved:
+        c[q + _Q_PROD_STATE] = _PROD_FROZEN
+        c8[st + b] = _B_PEER
+        r = _GONE
+    else:
+        if known == _PROD_UNKNOWN:
+            c[q + _Q_PROD] = s16[own]
+            c[q + _Q_PROD_STATE] = _PROD_VALID
+        c8[st + b] = _B_PEER
+        d = ptr16(c8)[(c[_C_DESCS] << 1) + b]
+        idx = c[q + _Q_PROD]
+        mask = c[q + _Q_MASK]
+        if driver:
+            s16[(c[q + _Q_AVAIL] + 4 + 2 * (idx & mask)) >> 1] = d
+        else:
+            w = (c[q + _Q_USED] + 4 + 8 * (idx & mask)) >> 2
+            s32[w] = d
+            s32[w + 1] = s32[(c[q + _Q_DESC] + 16 * d + 8) >> 2]
+        idx = (idx + 1) & 0xFFFF
+        s16[own] = idx
+        c[q + _Q_PROD] = idx
         r = 1
+        if q == _TX:
+            c[_TX + _Q_MSGS] += 1
+        if s16[c[q + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
+            r = 0
+        elif q == _TX:
+            c[_TX + _Q_BELLS] += 1
     if lock:
         lock.release()
     return r
+
+
+@micropython.viper
+def alloc(shm, ctx, lock) -> int:
+    """Take a free TX buffer for a zero-copy send (rpmsg_lite.c
+    rpmsg_lite_alloc_tx_buffer, which also writes the descriptor index into
+    the header's reserved field). Returns the buffer index, or _EMPTY,
+    _JUMP, _RESTART, _DOWN."""
+    c8 = ptr8(ctx)
+    c = ptr32(c8)
+    if c[_C_UP] == 0:
+        return _DOWN
+    if lock:
+        lock.acquire()
+    b = _BAD
+    while b == _BAD:
+        b = int(_take(shm, ctx, _TX))
+    if b >= 0:
+        c8[(c[_C_STATE] << 2) + b] = _B_TX
+        d = ptr16(c8)[(c[_C_DESCS] << 1) + b]
+        ptr16(ptr8(shm))[(c[_C_BUF_OFF] + b * c[_C_BUF_SIZE] + 10) >> 1] = d
+    if lock:
+        lock.release()
+    return b
 
 
 @micropython.viper
@@ -390,41 +697,35 @@ def copy(dst, doff: int, src, soff: int, n: int):
 
 
 @micropython.viper
-def payload_buffer(shm, ctx, view) -> int:
-    """Buffer index of a payload view of this region, or -1 if ``view`` does
-    not start at the payload of one of its buffers."""
-    c = ptr32(ctx)
-    off = int(ptr8(view)) - int(ptr8(shm)) - c[C_BUF_OFF] - _HEADER
-    if off < 0 or off >= c[C_BUF_AREA]:
-        return -1
-    size = c[C_BUF_SIZE]
-    b = off // size
-    if off != b * size:
-        return -1
-    return b
-
-
-@micropython.viper
 def owner(ctx, b: int) -> int:
-    """The ownership state of buffer b (B_*)."""
+    """The ownership state of buffer b: 0 with the peer, 1 held, 2 TX."""
     c8 = ptr8(ctx)
-    return c8[ptr32(c8)[C_STATE] + b]
+    return c8[(ptr32(c8)[_C_STATE] << 2) + b]
 
 
 @micropython.viper
-def pending(shm, ctx, q: int) -> int:
-    """Entries the peer has handed over on queue q and we have not taken."""
+def pending(shm, ctx, rx: int) -> int:
+    """Entries the peer has handed over on the RX (rx 1) or TX (rx 0) queue
+    and we have not taken."""
     c = ptr32(ctx)
-    if c[q + Q_DRIVER]:
-        ring = c[q + Q_USED]
+    q = _TX
+    if rx:
+        q = _RX
+    if c[q + _Q_DRIVER]:
+        ring = c[q + _Q_USED]
     else:
-        ring = c[q + Q_AVAIL]
-    return (ptr16(ptr8(shm))[(ring + 2) >> 1] - c[q + Q_CONS]) & 0xFFFF
+        ring = c[q + _Q_AVAIL]
+    return (ptr16(ptr8(shm))[(ring + 2) >> 1] - c[q + _Q_CONS]) & 0xFFFF
 
 
 @micropython.viper
-def must_notify(shm, ctx, q: int) -> int:
-    """virtqueue_kick's test: notify unless used.flags has NO_NOTIFY."""
-    if ptr16(ptr8(shm))[ptr32(ctx)[q + Q_USED] >> 1] & _USED_F_NO_NOTIFY:
+def must_notify(shm, ctx, rx: int) -> int:
+    """virtqueue.c vq_ring_must_notify_host: notify unless used.flags has
+    NO_NOTIFY (rx 1: the RX ring, 0: the TX ring)."""
+    c = ptr32(ctx)
+    q = _TX
+    if rx:
+        q = _RX
+    if ptr16(ptr8(shm))[c[q + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
         return 0
     return 1
