@@ -13,12 +13,60 @@ receiver scan the whole ring.
 """
 
 from array import array
+import micropython
+from micropython import const
+
 from rpmsg_lite import env
 from rpmsg_lite.port import Port
 
-from micropython import const
-
 _MAILBOX = const(64)  # a power of two: indices wrap with a mask
+# Mailbox words: head, count, vectors lost to a full mailbox, then the FIFO.
+_HEAD = const(0)
+_COUNT = const(1)
+_LOST = const(2)
+_FIFO = const(3)
+
+
+@micropython.viper
+def _post(box, vector_id: int):
+    # Queue a vector in a side's mailbox: what the other core's doorbell
+    # write does. Allocation-free (the heap-lock tests send through here).
+    m = ptr32(box)
+    n = m[_COUNT]
+    if n == _MAILBOX:
+        m[_LOST] += 1
+    else:
+        m[_FIFO + ((m[_HEAD] + n) & (_MAILBOX - 1))] = vector_id
+        m[_COUNT] = n + 1
+
+
+@micropython.viper
+def _pop(box) -> int:
+    # The oldest queued vector, or -1: what taking the interrupt does.
+    m = ptr32(box)
+    if m[_COUNT] == 0:
+        return -1
+    head = m[_HEAD]
+    m[_HEAD] = (head + 1) & (_MAILBOX - 1)
+    m[_COUNT] -= 1
+    return m[_FIFO + head]
+
+
+@micropython.viper
+def _deliver(box, links, limit: int) -> int:
+    # Take queued vectors and hand each to its link's isr(), in order.
+    m = ptr32(box)
+    done = 0
+    while done != limit and m[_COUNT]:
+        head = m[_HEAD]
+        m[_HEAD] = (head + 1) & (_MAILBOX - 1)
+        m[_COUNT] -= 1
+        vector = m[_FIFO + head]
+        done += 1
+        link = links.get(vector >> 1, links)  # links itself: no such link
+        if link is not links:
+            link.isr(vector)
+    return done
 
 
 class _Side(Port):
@@ -29,23 +77,29 @@ class _Side(Port):
         self.loop = loop
         self.name = name
         self.peer = self  # Loopback pairs the two sides right after creating them
-        self._box = array("H", [0] * _MAILBOX)
-        self._head = 0
-        self._count = 0
-        self.dropped = 0  # notifications lost to a full mailbox
+        self._box = array("I", [0] * (_FIFO + _MAILBOX))
+        self._peer_box = self._box
+        if loop.log is not None:
+            self.notify = self._notify_logged
+            self.deliver = self._deliver_logged
 
     # -- the platform contract ------------------------------------------------
 
-    def notify(self, vector_id):
-        # post() on the peer, written out: this runs for every message.
-        if self.loop.log is not None:
-            self.loop._record("notify", self, vector_id)
-        peer = self.peer
-        if peer._count == _MAILBOX:
-            peer.dropped += 1
+    @micropython.viper
+    def notify(self, vector_id: int):
+        # Rings the peer (_post written out): one native call, as a doorbell
+        # register write is one store. Runs for every message.
+        m = ptr32(self._peer_box)
+        n = m[_COUNT]
+        if n == _MAILBOX:
+            m[_LOST] += 1
         else:
-            peer._box[(peer._head + peer._count) & (_MAILBOX - 1)] = vector_id
-            peer._count += 1
+            m[_FIFO + ((m[_HEAD] + n) & (_MAILBOX - 1))] = vector_id
+            m[_COUNT] = n + 1
+
+    def _notify_logged(self, vector_id):
+        self.loop._record("notify", self, vector_id)
+        _post(self._peer_box, vector_id)
 
     def service(self):
         # The polling entry of the contract (e.g. rpmsg_lite.aio.serve).
@@ -59,32 +113,35 @@ class _Side(Port):
 
     # -- test control --------------------------------------------------------
 
+    @property
+    def dropped(self):
+        """Notifications lost to a full mailbox."""
+        return self._box[_LOST]
+
     def post(self, vector_id):
         """Queue a notification for this side as if the other core sent it
         (also used for a peer this process does not run, e.g. C firmware
         whose shared-memory image a test starts from)."""
-        if self._count == _MAILBOX:
-            self.dropped += 1
-            return
-        self._box[(self._head + self._count) & (_MAILBOX - 1)] = vector_id
-        self._count += 1
+        _post(self._box, vector_id)
 
     def pending(self):
         """Vectors waiting in this side's mailbox, oldest first."""
-        return [self._box[(self._head + i) % _MAILBOX] for i in range(self._count)]
+        box = self._box
+        return [box[_FIFO + ((box[_HEAD] + i) & (_MAILBOX - 1))] for i in range(box[_COUNT])]
 
     def deliver(self, limit=-1):
         """Deliver queued notifications to this side's links (FIFO order).
         Returns how many were taken from the mailbox."""
+        return _deliver(self._box, self.links, limit)
+
+    def _deliver_logged(self, limit=-1):
         done = 0
-        log = self.loop.log
-        while self._count and done != limit:
-            vector = self._box[self._head]
-            self._head = (self._head + 1) & (_MAILBOX - 1)
-            self._count -= 1
+        while done != limit:
+            vector = _pop(self._box)
+            if vector < 0:
+                break
             done += 1
-            if log is not None:
-                self.loop._record("isr", self, vector)
+            self.loop._record("isr", self, vector)
             link = self.links.get(vector >> 1)
             if link is not None:
                 link.isr(vector)
@@ -102,11 +159,12 @@ class Loopback:
     """
 
     def __init__(self, record=False):
+        self.log = [] if record else None
         self.master = _Side(self, "master")
         self.remote = _Side(self, "remote")
-        self.master.peer = self.remote
-        self.remote.peer = self.master
-        self.log = [] if record else None
+        for side, peer in ((self.master, self.remote), (self.remote, self.master)):
+            side.peer = peer
+            side._peer_box = peer._box
 
     def _record(self, event, side, vector):
         if self.log is not None:
