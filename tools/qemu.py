@@ -186,7 +186,7 @@ def parse_args(argv):
     if args.command in ("dual", "dual-bench") and args.boards:
         parser.error("%s takes no BOARD (it runs qemu_mps2_an521)" % args.command)
     if args.command == "bench" and args.boards:
-        parser.error("bench takes no BOARD (it measures qemu_mps2_an385)")
+        parser.error("bench takes no BOARD (it measures qemu_mps2_an385 and qemu_microbit_m0)")
     return args
 
 

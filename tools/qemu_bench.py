@@ -1,7 +1,8 @@
 """Deterministic cost of the stack on an emulated Cortex-M3, and footprint.
 
 Run through `python3 tools/qemu.py bench`. Boots the Cortex-M3 firmware
-twice and runs boards/qemu_mps2_an385/bench.py in each boot: instruction
+and the Cortex-M0 one (qemu_microbit_m0, the RP2040's ISA) twice each and
+runs boards/qemu_mps2_an385/bench.py in each boot: instruction
 counts per operation (QEMU -icount shift=0, CMSDK timer) and the heap of an
 initialised link; the two runs must agree exactly. Adds the .mpy size of
 every module per architecture (mpy-cross -march=armv6m / armv7m /
@@ -28,10 +29,10 @@ TARGETS = {
 }
 
 
-def instruction_counts():
+def instruction_counts(board="qemu_mps2_an385"):
     runs = []
     for _ in range(2):
-        with qemu.Emulator("qemu_mps2_an385") as emu:
+        with qemu.Emulator(board) as emu:
             code, out, err = emu.run_file(BENCH, timeout=600)
         if code != 0:
             raise SystemExit("bench failed on the board:\n" + out + err)
@@ -71,11 +72,13 @@ def mpy_sizes():
 
 def main(boards):
     runs = instruction_counts()
+    m0 = instruction_counts("qemu_microbit_m0")
     sizes, totals = mpy_sizes()
     first = runs[0]
     report = {
         "cortex_m3_instructions": first,
-        "repeat_identical": runs[0] == runs[1],
+        "cortex_m0_instructions": m0[0],
+        "repeat_identical": runs[0] == runs[1] and m0[0] == m0[1],
         "second_run": runs[1],
         "mpy_bytes_total": totals,
         "mpy_bytes_per_module": sizes,

@@ -1,5 +1,5 @@
-# Instruction counts of the hot paths on the emulated Cortex-M3, sent to the
-# board by tools/qemu_bench.py (python3 tools/qemu.py bench).
+# Instruction counts of the hot paths on the emulated Cortex-M3 and Cortex-M0,
+# sent to each board by tools/qemu_bench.py (python3 tools/qemu.py bench).
 #
 # QEMU runs with -icount shift=0: one guest instruction per virtual
 # nanosecond. The CMSDK APB TIMER0 of the MPS2 board (base 0x40000000: CTRL
@@ -16,12 +16,18 @@ from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK
 from rpmsg_lite import vring
 from rl_loopback import Loopback
 
+import sys
+
 ROUNDS = 50
-_INSTRUCTIONS_PER_TICK = 40
+# The Cortex-M0 board (qemu_microbit_m0, nRF51) runs this file too; its
+# TIMER0 (base 0x40008000) counts at 16 MHz: 62.5 instructions per tick.
+_NRF51 = "nRF51" in sys.implementation._machine
+_PER_TICK = 125 if _NRF51 else 40  # instructions per tick, times _TICK_DIV
+_TICK_DIV = 2 if _NRF51 else 1
 
 
 @micropython.viper
-def _restart():
+def _restart_cmsdk():
     t = ptr32(0x40000000)
     t[0] = 0  # stop
     t[2] = -1  # RELOAD
@@ -30,8 +36,30 @@ def _restart():
 
 
 @micropython.viper
-def _ticks() -> int:
+def _ticks_cmsdk() -> int:
     return int(uint(0xFFFFFFFF) - uint(ptr32(0x40000004)[0]))
+
+
+@micropython.viper
+def _restart_nrf51():
+    t = ptr32(0x40008000)
+    t[1] = 1  # TASKS_STOP
+    t[0x504 >> 2] = 0  # MODE: timer
+    t[0x508 >> 2] = 3  # BITMODE: 32 bit
+    t[0x510 >> 2] = 0  # PRESCALER: 16 MHz
+    t[3] = 1  # TASKS_CLEAR
+    t[0] = 1  # TASKS_START
+
+
+@micropython.viper
+def _ticks_nrf51() -> int:
+    t = ptr32(0x40008000)
+    t[0x40 >> 2] = 1  # TASKS_CAPTURE[0]
+    return t[0x540 >> 2]  # CC[0]
+
+
+_restart = _restart_nrf51 if _NRF51 else _restart_cmsdk
+_ticks = _ticks_nrf51 if _NRF51 else _ticks_cmsdk
 
 
 def _loop(step, rig, n):
@@ -48,7 +76,7 @@ def measure(step, rig, n=ROUNDS):
     base = _loop(_empty, rig, n)
     gc.collect()
     ticks = _loop(step, rig, n)
-    return (ticks - base) * _INSTRUCTIONS_PER_TICK // n
+    return (ticks - base) * _PER_TICK // (_TICK_DIV * n)
 
 
 def _empty(rig, i):
@@ -166,10 +194,10 @@ def run():
     gc.collect()
     base = _loop(_empty, ring, 256)
     pops = _loop(_pop, ring, 256)
-    out["ring_pop"] = (pops - base) * _INSTRUCTIONS_PER_TICK // 256 - loads
+    out["ring_pop"] = (pops - base) * _PER_TICK // (_TICK_DIV * 256) - loads
     base = _loop(_empty, ring, 256)
     pushes = _loop(_push, ring, 256)
-    out["ring_push"] = (pushes - base) * _INSTRUCTIONS_PER_TICK // 256 - loads
+    out["ring_push"] = (pushes - base) * _PER_TICK // (_TICK_DIV * 256) - loads
     assert ring.link.free_tx_buffers() == 0  # all 256 taken and given back once
     # Heap of one initialised link with one endpoint, shared memory excluded
     # (every link measured stays alive, so nothing is freed in between).

@@ -60,6 +60,12 @@ class Config:
                    RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: notify the peer
                    after freeing received buffers (needed with Linux as peer,
                    docs/protocol.md#data-path).
+    doorbell_suppression
+                   while this side drains its receive ring it sets
+                   VRING_USED_F_NO_NOTIFY in that ring's used.flags, so a
+                   sender (this library, or C's virtqueue_kick) skips the
+                   doorbell; cleared, and the ring checked again, before
+                   the drain returns. Local only: the peer needs no setting.
     """
 
     def __init__(
@@ -70,6 +76,7 @@ class Config:
         vring_size=None,
         pa_base=None,
         consumed_buffers_notification=False,
+        doorbell_suppression=False,
     ):
         if not isinstance(buffer_count, int) or not _is_power_of_two(buffer_count):
             raise ValueError("buffer_count must be a power of two, got %r" % (buffer_count,))
@@ -100,6 +107,7 @@ class Config:
         self.vring_size = vring_size
         self.pa_base = pa_base
         self.consumed_buffers_notification = bool(consumed_buffers_notification)
+        self.doorbell_suppression = bool(doorbell_suppression)
         # Derived sizes (docs/protocol.md#layout).
         self.buffer_size = align_up(payload_size + HEADER_SIZE, 4)
         self.vring_fill = fill
@@ -107,11 +115,15 @@ class Config:
         self.shm_size = self.buffers_offset + 2 * buffer_count * self.buffer_size
 
     def __repr__(self):
-        return "Config(buffer_count=%d, payload_size=%d, vring_align=%#x, vring_size=%#x, pa_base=%s, consumed_buffers_notification=%s)" % (
+        return (
+            "Config(buffer_count=%d, payload_size=%d, vring_align=%#x, vring_size=%#x, pa_base=%s, "
+            "consumed_buffers_notification=%s, doorbell_suppression=%s)"
+        ) % (
             self.buffer_count,
             self.payload_size,
             self.vring_align,
             self.vring_size,
             "None" if self.pa_base is None else "%#x" % self.pa_base,
             self.consumed_buffers_notification,
+            self.doorbell_suppression,
         )

@@ -1,14 +1,16 @@
 """One RPMsg-Lite link: the master or remote end of a shared region.
 
-Role mapping (spec 1.5, 7.1): vring 0 carries remote->master traffic,
-vring 1 master->remote. The master is the virtio driver of both (posts
-buffers in avail, takes them back from used); the remote is the device.
-Notifications carry the vring's vector id (link_id << 1) | vring (spec 6.5).
+Role mapping (docs/protocol.md#vrings; rpmsg_lite.c
+rpmsg_lite_master_init): vring 0 carries remote->master traffic, vring 1
+master->remote. The master is the virtio driver of both (posts buffers in
+avail, takes them back from used); the remote is the device. Notifications
+carry the vring's vector id (link_id << 1) | vring (rpmsg_lite.c
+RL_GET_VQ_ID).
 
-The per-message paths (send, _drain) are kept flat: on a Cortex-M every
-call and attribute lookup costs tens to hundreds of instructions (README,
-"Emulated Cortex-M"), so they make one viper call where they can and
-leave waiting, errors and restarts to separate slow paths.
+The per-message paths (send, isr) are kept flat: on a Cortex-M every call
+and attribute lookup costs tens to hundreds of instructions (README,
+"Emulated Cortex-M"), so each makes one viper call (vring.send,
+vring.drain) and leaves waiting, errors and restarts to slow paths.
 """
 
 from micropython import const
@@ -126,7 +128,7 @@ class RPMsgLite:
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
         )
         ctx = vring.new_ctx(layout, master, config.payload_size, self._views.addrs, self._views.len_word)
-        vring.options(ctx, config.consumed_buffers_notification, getattr(config, "doorbell_suppression", False))
+        vring.options(ctx, config.consumed_buffers_notification, config.doorbell_suppression)
         self._ctx = ctx
         self._lock = env.new_lock()
         self._payload = config.payload_size
@@ -151,15 +153,15 @@ class RPMsgLite:
         else:
             self._up = master
             if master:
-                # The exact image rpmsg_lite_master_init writes (spec 2.9).
+                # The exact image rpmsg_lite_master_init writes (docs/protocol.md#layout).
                 rings.format_master(shm, layout, config.vring_fill)
                 vring.formatted(ctx, layout.count)
         self._ever_up = self._up
         # Before the init kick: a remote must be listening before the
-        # master's single notification (spec 6.3, pitfall 8).
+        # master's single notification (docs/protocol.md#link-up).
         platform.attach(self)
         if master and not attach and vring.must_notify(shm, ctx, 1):
-            # One notification on vring 0 means "master ready" (spec 6.1 step 9).
+            # One notification on vring 0 means "master ready" (rpmsg_lite.c rpmsg_lite_master_init).
             self._notify(self._rvec)
 
     def _adopt_indices(self):
@@ -253,7 +255,7 @@ class RPMsgLite:
     def deinit(self):
         """Local teardown (rpmsg_lite_deinit): the link goes down and the
         platform stops delivering; shared memory is not touched and the peer
-        is not told (RPMsg-Lite has no link-down message, spec 6.4)."""
+        is not told (RPMsg-Lite has no link-down message: rpmsg_lite.c rpmsg_lite_deinit)."""
         if not self._alive:
             return
         self._platform.detach(self)
@@ -282,7 +284,7 @@ class RPMsgLite:
 
     def create_ept(self, addr, callback):
         """Register an endpoint at addr, or at the lowest free address from 1
-        for ADDR_ANY (spec 4). callback(payload, src) -> RELEASE or HOLD."""
+        for ADDR_ANY (rpmsg_lite.c rpmsg_lite_create_ept). callback(payload, src) -> RELEASE or HOLD."""
         self._check_alive()
         if not callable(callback):
             raise RPMsgError(ERR_PARAM, "the endpoint callback must be callable")

@@ -1,4 +1,4 @@
-"""The blocking receive queue (RPMsg-Lite's rpmsg_queue, spec 7.7).
+"""The blocking receive queue (RPMsg-Lite's rpmsg_queue.c).
 
 A Queue is an endpoint callback that keeps each message in its buffer
 (RL_HOLD) until the application takes it with recv*. Differences from C:
@@ -88,7 +88,15 @@ class Queue:
     def recv_into(self, buf, timeout_ms=BLOCK):
         """Copy the next message into buf and return its length; the sender
         is then in ``self.src``. Allocation-free. Raises ERR_NO_BUFF on
-        timeout, ERR_BUFF_SIZE (message kept) if buf is too small."""
+        timeout, ERR_BUFF_SIZE (message kept) if buf is too small, TypeError
+        (message kept) if buf is read-only."""
+        if len(buf):
+            try:
+                buf[0] = buf[0]  # bytes and read-only views refuse this (viper would write anyway)
+            except TypeError:
+                raise TypeError("buf must be a writable bytes-like object (bytearray, memoryview, array)")
+        elif isinstance(buf, (bytes, str)):
+            raise TypeError("buf must be a writable bytes-like object (bytearray, memoryview, array)")
         self._wait(timeout_ms)
         payload = self._payloads[self._head & self._mask]
         n = len(payload)
