@@ -2,7 +2,7 @@
 """Soak test: a long two-way stream between two core processes.
 
     python3 tools/soak.py [--messages N] [--interpreter micropython|cpython]
-                          [--progress N] [--count N --payload N --align N]
+                          [--progress N] [--doorbell-suppression] [--count N --payload N --align N]
 
 Each core (tools/cores/soak_core.py, MicroPython by default) sends N
 messages (default 5 000 000, so 10 million in all) while checking the
@@ -39,6 +39,8 @@ def parse_args(argv):
                         help="interpreter of both cores (default micropython)")
     parser.add_argument("--progress", type=cli.int_range(1), metavar="N",
                         help="report every N messages received (default: a tenth)")
+    parser.add_argument("--doorbell-suppression", action="store_true",
+                        help="both cores set NO_NOTIFY on the ring they drain (Config.doorbell_suppression)")
     cli.add_layout(parser)
     args = parser.parse_args(argv)
     opts, _ = cli.layout(parser, args)
@@ -51,6 +53,8 @@ def main(argv):
     interpreter = args.interpreter
     progress = str(args.progress or max(messages // 10, 1))
     layout = board.layout_args(opts)
+    if args.doorbell_suppression:
+        layout.append("--doorbell-suppression")
     if interpreter == "micropython" and hostcores.find_micropython() is None:
         raise cli.UserError("MicroPython not found (run tools/setup.sh)")
     reports = []
@@ -103,6 +107,7 @@ def main(argv):
         "msgs_per_s": round(total / wall),
         "heap_free_start_end": [[r["heap_free_start"], r["heap_free_end"]] for r in reports],
         "fds_start_end": [[r["fds_start"], r["fds_end"]] for r in reports],
+        "doorbells_per_msg": round(sum(r.get("doorbells", 0) for r in reports) / max(total, 1), 4),
         "ok": ok,
     }
     print(json.dumps({"summary": summary}))

@@ -59,6 +59,7 @@ def config(opts):
         vring_size=opts["vring_size"],
         pa_base=opts["pa_base"],
         consumed_buffers_notification=bool(opts.get("consumed_notify")),
+        doorbell_suppression=bool(opts.get("doorbell_suppression")),
     )
 
 
@@ -85,4 +86,6 @@ def layout_args(opts):
             out += [flag, str(value)]
     if opts.get("consumed_notify"):
         out.append("--consumed-notify")  # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION
+    if opts.get("doorbell_suppression"):
+        out.append("--doorbell-suppression")  # Config.doorbell_suppression (local to each core)
     return out

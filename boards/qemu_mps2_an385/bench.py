@@ -199,6 +199,8 @@ def run():
     pushes = _loop(_push, ring, 256)
     out["ring_push"] = (pushes - base) * _PER_TICK // (_TICK_DIV * 256) - loads
     assert ring.link.free_tx_buffers() == 0  # all 256 taken and given back once
+    rig = ring = None  # room for the links below
+    gc.collect()
     # Heap of one initialised link with one endpoint, shared memory excluded
     # (every link measured stays alive, so nothing is freed in between).
     links = []

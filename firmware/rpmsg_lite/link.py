@@ -128,7 +128,7 @@ class RPMsgLite:
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
         )
         ctx = vring.new_ctx(layout, master, config.payload_size, self._views.addrs, self._views.len_word)
-        vring.options(ctx, config.consumed_buffers_notification, config.doorbell_suppression)
+        vring.options(ctx, config.consumed_buffers_notification, config.doorbell_suppression, platform.rests)
         self._ctx = ctx
         self._lock = env.new_lock()
         self._payload = config.payload_size
@@ -486,7 +486,7 @@ class RPMsgLite:
             r = _vrelease(self._shm, self._ctx, self._lock, self._shm, b)
             if r == _GONE:
                 self._master_restarting()
-            elif r > 0 and self._consumed_notify:
+            elif r >= 0 and self._consumed_notify:
                 self._notify(self._rvec)
         self.callback_errors += 1
         self.last_callback_error = exc
@@ -506,10 +506,21 @@ class RPMsgLite:
         if self._alive:
             self.isr(self._rvec)
 
+    def rest(self):
+        """The port is about to sleep: with doorbell suppression, let the
+        peer ring again (clear NO_NOTIFY) and deliver what came meanwhile.
+        Returns how many messages were pending (0: safe to sleep)."""
+        n = vring.rest(self._shm, self._ctx) if self._alive else 0
+        if n:
+            self.isr(self._rvec)
+        return n
+
     def release_rx_buffer(self, payload):
         """Give back a buffer whose callback returned HOLD."""
         r = _vrelease(self._shm, self._ctx, self._lock, payload, -1)
-        if r > 0:
+        if r >= 0:
+            # (r is 0 when our own doorbell suppression has NO_NOTIFY set on
+            # this ring: that flag is for the peer's sends, not this kick.)
             if self._consumed_notify:
                 self._notify(self._rvec)
             return

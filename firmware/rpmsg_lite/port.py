@@ -44,10 +44,16 @@ class Port:
     """Base of every platform port (see the module docstring)."""
 
     pa_base = None  # descriptor address of the region's first byte, if fixed
+    # True if every sleep of this port's cores goes through rest() first
+    # (its wait(), doorbell thread and service() do): a link with
+    # Config.doorbell_suppression then keeps NO_NOTIFY set between drains,
+    # not only during one, and the peer rings far less often.
+    rests = False
 
     def __init__(self, config=None):
         self.config = config  # the Config of this port's links (None: Config())
         self.links = {}  # link_id -> the attached RPMsgLite
+        self._seq = ()  # the same links, to iterate without allocating
 
     # -- what a port implements ------------------------------------------------
 
@@ -76,10 +82,21 @@ class Port:
     def attach(self, link):
         """Route this link's doorbells to ``link.isr`` from now on."""
         self.links[link.link_id] = link
+        self._seq = tuple(self.links.values())
 
     def detach(self, link):
         if self.links.get(link.link_id) is link:
             del self.links[link.link_id]
+            self._seq = tuple(self.links.values())
+
+    def rest(self):
+        """Before sleeping: every link lets the peer ring again and delivers
+        what came meanwhile (doorbell suppression); returns how many
+        messages that was (0: nothing pending, safe to sleep)."""
+        busy = 0
+        for link in self._seq:
+            busy += link.rest()
+        return busy
 
     def wait(self, ms):
         """Deliver doorbells for up to ms; returns after the first round

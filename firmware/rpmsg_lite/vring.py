@@ -73,7 +73,10 @@ _C_LIMIT = const(_C_LEN + 1)  # payload room of the buffer last taken (device: d
 _C_CUR = const(_C_LIMIT + 1)  # 1 + the buffer whose callback is running, or 0
 _C_UNKNOWN = const(_C_CUR + 1)  # messages released because no endpoint had their dst
 _C_FREED = const(_C_UNKNOWN + 1)  # 1: drain() reports buffers given back (consumed kicks)
-_C_SUPPRESS = const(_C_FREED + 1)  # 1: set used.flags NO_NOTIFY on RX while draining
+# Doorbell suppression: 0 off; 1 used.flags NO_NOTIFY on the RX ring while
+# drain() runs; 2 from drain() until rest() (the port calls it before it
+# sleeps, see Port.rests).
+_C_SUPPRESS = const(_C_FREED + 1)
 _C_STATE = const(_C_SUPPRESS + 1)  # word index of the ownership table (1 byte per buffer)
 _C_DESCS = const(_C_STATE + 1)  # word index of the descriptor table (u16 per buffer)
 # Payload views (views.py): when _C_LENW is not 0, taking a message sets the
@@ -157,11 +160,23 @@ def formatted(ctx, count):
     ctx[_TX + _Q_PROD_STATE] = ctx[_RX + _Q_PROD_STATE] = _PROD_VALID
 
 
-def options(ctx, freed, suppress):
+def options(ctx, freed, suppress, until_rest):
     """freed: drain() reports buffers given back (for consumed-buffer kicks);
-    suppress: NO_NOTIFY doorbell suppression on the RX ring."""
+    suppress: NO_NOTIFY doorbell suppression on the RX ring, kept between
+    drains until rest() when until_rest."""
     ctx[_C_FREED] = 1 if freed else 0
-    ctx[_C_SUPPRESS] = 1 if suppress else 0
+    ctx[_C_SUPPRESS] = (2 if until_rest else 1) if suppress else 0
+
+
+def rest(shm, ctx):
+    """Before this side sleeps: clear NO_NOTIFY on the RX ring (if
+    suppression left it set), then look at the ring once more. Returns the
+    messages pending (deliver them before sleeping), 0 if none."""
+    if ctx[_C_SUPPRESS] != 2:
+        return 0
+    used = ctx[_RX + _Q_USED]
+    shm[used] &= ~_USED_F_NO_NOTIFY  # flags is little-endian: bit 0 is in the first byte
+    return pending(shm, ctx, 1)
 
 
 def set_up(ctx, up):
@@ -470,7 +485,7 @@ def drain(shm, ctx, lock, table, views) -> int:
         if b == _BAD:
             continue
         if b < 0:
-            if b == _EMPTY and suppress:
+            if b == _EMPTY and suppress == 1:
                 # Clear NO_NOTIFY, then look once more: a message published
                 # before the peer saw the flag cleared came without a
                 # doorbell. (Without a full barrier between the two, one can
@@ -522,7 +537,7 @@ def drain(shm, ctx, lock, table, views) -> int:
             done = b
         if lock:
             lock.acquire()
-    if suppress:
+    if suppress == 1 or b == _RESTART:
         s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
     if lock:
         lock.release()
@@ -696,9 +711,20 @@ def copy(dst, doff: int, src, soff: int, n: int):
         i += 1
 
 
+def payload_buffer(shm, ctx, view):
+    """Buffer index of a payload view of this region, or -1 (diagnostics)."""
+    import uctypes
+
+    off = uctypes.addressof(view) - uctypes.addressof(shm) - ctx[_C_BUF_OFF] - _HEADER
+    if off < 0 or off >= ctx[_C_BUF_AREA] or off % ctx[_C_BUF_SIZE]:
+        return -1
+    return off // ctx[_C_BUF_SIZE]
+
+
 @micropython.viper
 def owner(ctx, b: int) -> int:
-    """The ownership state of buffer b: 0 with the peer, 1 held, 2 TX."""
+    """The ownership state of buffer b: 0 with the peer, 1 held (received),
+    2 taken for a send."""
     c8 = ptr8(ctx)
     return c8[(ptr32(c8)[_C_STATE] << 2) + b]
 

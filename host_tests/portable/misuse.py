@@ -29,6 +29,7 @@ from rpmsg_lite import vring
 from linkpair import Pair, small_config
 
 CHECK_EVERY = 16
+_B_PEER, _B_HELD, _B_TX = 0, 1, 2  # buffer ownership states (vring.owner)
 ALLOWED = (RPMsgError, TypeError, ValueError)
 
 # Bugs this fuzz finds in the send/receive paths, reported in issue 13
@@ -192,7 +193,7 @@ class Fuzzer:
             # (both links share the loopback's memory) must be refused.
             view = self.stale[r.below(len(self.stale))][1]
             p = self.p
-            if self._owner(p.master, view) in (-1, vring.B_PEER) and self._owner(p.remote, view) in (-1, vring.B_PEER):
+            if self._owner(p.master, view) in (-1, _B_PEER) and self._owner(p.remote, view) in (-1, _B_PEER):
                 return view, "a payload given back already"
         if k == 5:
             return r.pick(WRONG_TYPES), "a wrong type"
@@ -376,7 +377,7 @@ class Fuzzer:
         if self.allocated and self.r.below(2):
             owner, buf = self.allocated.pop(self.r.below(len(self.allocated)))
             owner.send_nocopy(self._ept(owner), 40 if owner is self.p.master else 30, buf, self.r.below(len(buf) + 1))
-            self.stale.append((owner, buf, vring.B_TX))
+            self.stale.append((owner, buf, _B_TX))
             return
         if len(self.allocated) < 3:
             try:
@@ -400,7 +401,7 @@ class Fuzzer:
         if self.held:
             q, view = self.held.pop(self.r.below(len(self.held)))
             q.nocopy_free(view)
-            self.stale.append((q.link, view, vring.B_HELD))
+            self.stale.append((q.link, view, _B_HELD))
 
     def t_ept(self):
         link = self._side()[0]

@@ -190,6 +190,7 @@ def main(argv):
                 "fds_start": fds_start,
                 "fds_end": fd_count(),
                 "ms": elapsed,
+                "doorbells": getattr(port, "doorbells", 0),  # taken from the FIFO
                 "stats": link.stats(),
             }
         )

@@ -22,7 +22,7 @@ position independent.
 
 from micropython import const
 from rpmsg_lite import env
-from rpmsg_lite.port import Port
+from rpmsg_lite.port import Port, WRAP
 from rpmsg_lite.config import Config
 from .hostos import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
 
@@ -39,6 +39,8 @@ class HostPort(Port):
     ``port.master()`` / ``port.remote()`` build a link on it.
     """
 
+    rests = True  # wait(), service() and the doorbell thread call rest() before sleeping
+
     # Each process maps the file at its own address: descriptors hold the
     # contract's pa_base, also for a Config that leaves pa_base None.
     pa_base = DEFAULT_PA_BASE
@@ -49,6 +51,7 @@ class HostPort(Port):
         self.creator = creator  # this side made the files (the master's side)
         self.size = size
         self.dropped = 0  # notifications lost to a full FIFO (the peer is far behind)
+        self.doorbells = 0  # notifications taken from the FIFO (wraps at WRAP)
         self._os = host_os()
         self._rx = bytearray(_BATCH)
         self._words = {}
@@ -118,7 +121,16 @@ class HostPort(Port):
         if self._thread is not None:
             env.sleep_ms(ms)  # the doorbell thread delivers
             return 0
+        if self.rest():
+            return 1  # messages came while the peer did not ring
         if not self._os.readable(self._poll, ms):
+            # No doorbell for ms: look at the rings anyway. With doorbell
+            # suppression (Config.doorbell_suppression) a doorbell can be
+            # lost in the race between clearing NO_NOTIFY and the peer's
+            # publish (no full barrier in between); this poll turns that
+            # into a delay of at most one wait, never a hang.
+            for link in list(self.links.values()):
+                link.poll()
             return 0
         return self.service()
 
@@ -129,8 +141,11 @@ class HostPort(Port):
         while True:
             n = self._os.read_into(self._in, rx)
             if n <= 0:
+                if not total:
+                    self.rest()  # no doorbell: maybe suppressed, look anyway
                 return total
             total += n >> 2
+            self.doorbells = (self.doorbells + (n >> 2)) & WRAP
             # A notification means "look at this vring": isr drains it
             # completely, so repeats of a vector within one batch are
             # served by a single call (bit k of seen: vector k < 30).
@@ -166,6 +181,8 @@ class HostPort(Port):
         def run():
             try:
                 while not self._closed:
+                    if self.rest():
+                        continue
                     if self._os.readable(self._poll, period_ms):
                         self.service()
             except (OSError, ValueError):
