@@ -141,6 +141,7 @@ def main(argv):
                 "tx_full": tx_full,
                 "first_error": first_error,
                 "stats": link.stats(),
+                "doorbells_in": port.doorbells,  # notifications the peer rang
                 "ms": elapsed,
             }
         )

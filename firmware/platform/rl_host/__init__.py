@@ -129,7 +129,7 @@ class HostPort(Port):
             # lost in the race between clearing NO_NOTIFY and the peer's
             # publish (no full barrier in between); this poll turns that
             # into a delay of at most one wait, never a hang.
-            for link in list(self.links.values()):
+            for link in self._seq:  # (a tuple: iterating allocates nothing)
                 link.poll()
             return 0
         return self.service()
