@@ -191,16 +191,17 @@ def test_c_echo_in_both_roles_with_name_service_both_ways(c_role, zero_copy):
     layout = L256
     cfg = Config(pa_base=PA_BASE, **layout.config_kwargs())
     with hostcores.Workdir("rpmsg-cpeer-") as wd:
-        args = ["--zero-copy"] if zero_copy else []
-        if c_role == "remote":
-            port = HostPort.create(wd.shm, cfg.shm_size)
-            link = RPMsgLite.master(port.shm, port, cfg)
-            core = _c_core(layout, wd.shm, "remote", "echo", *args)
-        else:
-            core = _c_core(layout, wd.shm, "master", "echo", *args)
-            port = HostPort.open(wd.shm, cfg.shm_size, 20000)
-            link = RPMsgLite.remote(port.shm, port, cfg)
+        args = ["--zero-copy", "--timeout-ms", "30000"] if zero_copy else ["--timeout-ms", "30000"]
+        port = core = None
         try:
+            if c_role == "remote":
+                port = HostPort.create(wd.shm, cfg.shm_size)
+                link = RPMsgLite.master(port.shm, port, cfg)
+                core = _c_core(layout, wd.shm, "remote", "echo", *args)
+            else:
+                core = _c_core(layout, wd.shm, "master", "echo", *args)
+                port = HostPort.open(wd.shm, cfg.shm_size, 20000)
+                link = RPMsgLite.remote(port.shm, port, cfg)
             seen = []
             NameService(link, lambda addr, name, flags: seen.append((name, addr, flags)))
             q = Queue(link)
@@ -227,10 +228,13 @@ def test_c_echo_in_both_roles_with_name_service_both_ways(c_role, zero_copy):
                     link.send(ept, 30, msg, 5000)
                     assert q.recv_into(buf, 5000) == size and q.src == 30 and buf[:size] == msg, i
             assert link.stats()["rx_bad_entries"] == 0 and link.stats()["unknown_dst"] == 0
-        finally:
             port.close()  # the C echo leaves once we are gone
-        res = _result(core, 30)
-        core.close()
+            res = _result(core, 30)
+        finally:
+            if port is not None:
+                port.close()
+            if core is not None:
+                core.close()
     assert res["echoed"] == n and res["errors"] == 0, res
     assert res["ns"] == [{"name": "py-client", "addr": ept.addr, "flags": 0}]
 

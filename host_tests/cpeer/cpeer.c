@@ -189,7 +189,7 @@ static int run_echo(void)
 {
     static char buf[RL_BUFFER_PAYLOAD_SIZE];
     uint32_t echoed = 0, errors = 0, src = 0, len = 0, no_buffer = 0;
-    uint32_t last_check = host_now_ms();
+    uint32_t last_check = host_now_ms(), start = last_check;
     int seen_alive = 0;
     open_link(create_echo);
     if (rpmsg_ns_announce(dev, ept, opt.name, (uint32_t)RL_NS_CREATE) != RL_SUCCESS)
@@ -268,9 +268,10 @@ static int run_echo(void)
             {
                 seen_alive = 1;
             }
-            else if (seen_alive || !opt.master)
+            else if (seen_alive || !opt.master || now - start > opt.timeout_ms)
             {
-                break; /* the peer has gone (or, for a remote, its master) */
+                break; /* the peer has gone (or, for a remote, its master; or
+                        * a master's remote never came) */
             }
         }
     }
