@@ -15,7 +15,7 @@ FIFO mailbox, writes a small file to flash while core 1 runs, checks that
 a FIFO_ST write clears both sticky flags, starts a _thread on core 1 (and
 checks that the port refuses to reset it), passes a _thread lock between
 the cores, rings the SIO doorbells both ways on an RP2350, and rings a PIO
-doorbell. Core 1 ends back in the boot ROM (RP2040).
+doorbell. Core 1 ends idle (its _thread has returned); a soft reset resets it.
 CI runs the same code against the register models (host_tests/
 test_board_selftests.py) through the ``hw`` argument.
 """
