@@ -8,10 +8,11 @@ name-service announcement, a checked ping-pong, zero-copy both ways and a
 stress of 20 000 messages each way, every message checked for sequence,
 length and payload on both cores. (a) and (c) also run without -icount,
 where both cores execute truly in parallel; C on both cores (the
-benchmark reference) runs twice and must count the same instructions. Skipped where the ARM toolchain
-and QEMU cannot be installed, and (the scenarios with C) where NXP's
-RPMsg-Lite source cannot be found (RPMSG_LITE_DIR, or
-../shared/third_party/rpmsg-lite). About a minute in all on 2 cores (the parallel run of (c) alone about 17 s)."""
+benchmark reference) runs twice and must count the same instructions.
+Skipped where the ARM toolchain and QEMU cannot be installed, and (the
+scenarios with C) where NXP's RPMsg-Lite source cannot be found
+(RPMSG_LITE_DIR, or ../shared/third_party/rpmsg-lite). About 70 s in all
+on 2 cores; the longest, (c) under -icount, about 13 s."""
 
 import ast
 import os
