@@ -22,6 +22,7 @@ from array import array
 
 from . import vring
 from .vring import send as _vsend, drain as _vdrain, release as _vrelease
+from .vring import alloc as _valloc, publish as _vpublish
 from . import rings
 from .config import Config, HEADER_SIZE
 from .layout import Layout
@@ -414,25 +415,31 @@ class RPMsgLite:
         TX buffer (rpmsg_lite_alloc_tx_buffer). Fill it, then send_nocopy."""
         if timeout_ms != 0 and timeout_ms is not BLOCK:
             check_timeout(timeout_ms)
-        b = vring.alloc(self._shm, self._ctx, self._lock)
+        b = _valloc(self._shm, self._ctx, self._lock)
         while b < 0:
             if b == _DOWN:
                 raise self._down_error()
             if b == _RESTART:
                 self._master_restarting()
             self._wait_for_tx(timeout_ms)
-            b = vring.alloc(self._shm, self._ctx, self._lock)
-        return self._views.sized(b, self._payload)
+            b = _valloc(self._shm, self._ctx, self._lock)
+        return self._view_list[b]  # payload_size long (vring.alloc set it)
 
     def send_nocopy(self, ept, dst, buf, size):
         """Zero-copy send, step 2: send ``size`` bytes of a buffer from
         alloc_tx_buffer. Afterwards the buffer belongs to the peer."""
-        if not isinstance(size, int) or size > self._payload or size < 0:
-            raise RPMsgError(ERR_BUFF_SIZE, "%r bytes exceed the %d-byte payload" % (size, self._payload))
-        self._sender(ept, 0)
-        if dst >> _SMALL and (not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF):
-            raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
-        r = vring.publish(self._shm, self._ctx, self._lock, buf, ept.addr, dst, size)
+        try:
+            ours = ept.link is self
+        except AttributeError:
+            ours = False
+        if not ours or dst >> _SMALL or size >> 16 or size > self._payload:
+            # (size >> 16 also refuses a negative or non-int size.)
+            if not isinstance(size, int) or size > self._payload or size < 0:
+                raise RPMsgError(ERR_BUFF_SIZE, "%r bytes exceed the %d-byte payload" % (size, self._payload))
+            self._sender(ept, 0)
+            if not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF:
+                raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
+        r = _vpublish(self._shm, self._ctx, self._lock, buf, ept.addr, dst, size)
         if r > 0:
             self._notify(self._tvec)
         elif r == _GONE:

@@ -669,8 +669,9 @@ def _give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
 def alloc(shm, ctx, lock) -> int:
     """Take a free TX buffer for a zero-copy send (rpmsg_lite.c
     rpmsg_lite_alloc_tx_buffer, which also writes the descriptor index into
-    the header's reserved field). Returns the buffer index, or _EMPTY,
-    _JUMP, _RESTART, _DOWN."""
+    the header's reserved field) and set its payload view's length to
+    payload_size. Returns the buffer index, or _EMPTY, _JUMP, _RESTART,
+    _DOWN."""
     c8 = ptr8(ctx)
     c = ptr32(c8)
     if c[_C_UP] == 0:
@@ -684,6 +685,11 @@ def alloc(shm, ctx, lock) -> int:
         c8[(c[_C_STATE] << 2) + b] = _B_TX
         d = ptr16(c8)[(c[_C_DESCS] << 1) + b]
         ptr16(ptr8(shm))[(c[_C_BUF_OFF] + b * c[_C_BUF_SIZE] + 10) >> 1] = d
+        lenw = c[_C_LENW]
+        if lenw:
+            # Its view, payload_size long again (views.py).
+            v = c[_C_VIEWS] + 2 * b
+            ptr32(c[v] | (c[v + 1] << c[_C_ADDR_SHIFT]))[lenw - 1] = c[_C_PAYLOAD]
     if lock:
         lock.release()
     return b
