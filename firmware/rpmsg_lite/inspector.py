@@ -2,7 +2,7 @@
 debugging two cores wants to see it: both vrings (indices, flags,
 descriptors), which core holds which buffer, the header of every message in
 flight, and every anomaly the stack's validation counters would count
-(``link.stats()``, ``vring.take``; see the README's Robustness section).
+(``link.stats()``, ``vring._take``; see the README's Robustness section).
 
 Plain Python for MicroPython and CPython alike, reading only the bytes:
 
@@ -230,7 +230,7 @@ def _vring(shm, layout, v, rep, owner, seen):
         )
     )
     # Descriptors: where they point (the stack accepts any buffer start in
-    # the area, vring.take; the master's format gives vring v buffers v*N..).
+    # the area, vring._take; the master's format gives vring v buffers v*N..).
     area = layout.pa_base + layout.buffers
     target = []
     odd = []
@@ -295,7 +295,7 @@ def _vring(shm, layout, v, rep, owner, seen):
             names.append(b)
             if message:
                 # The remote (device) bounds a message by the descriptor's
-                # length, the master by the buffer size (vring.take).
+                # length, the master by the buffer size (vring._take).
                 limit = target[d][1] if not used_ring else size
                 lines.append(_message(shm, layout.buffer_offset(b), b, d, limit, rep))
         rep.line("  with the %s: %d %s%s" % (who, count, what, (": " + _runs(names)) if names else ""))
@@ -305,7 +305,7 @@ def _vring(shm, layout, v, rep, owner, seen):
 
 def _check_entry(shm, geo, target, where, d, n, size, device_reads, rep):
     """The buffer a ring entry names, or None after counting why not, in
-    vring.take's order: descriptor index, address, (device side) length."""
+    vring._take's order: descriptor index, address, (device side) length."""
     if d >= n:
         rep.anomaly("bad_desc", "%s names descriptor %d (N = %d)" % (where, d, n))
         return None

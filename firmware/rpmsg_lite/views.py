@@ -68,10 +68,3 @@ class PayloadViews:
         closed while views of it exist."""
         self.full = []
         self.addrs = [] if self.addrs is not None else None
-
-    def sized(self, k, n):
-        """The view of buffer k, n bytes long (n <= capacity)."""
-        if self.addrs is None:
-            return self.full[k][:n]
-        _poke(self.addrs[k], LEN_WORD, n)
-        return self.full[k]

@@ -245,10 +245,6 @@ def unknown_dst(ctx):
     return ctx[_C_UNKNOWN]
 
 
-def count_unknown(ctx):
-    ctx[_C_UNKNOWN] += 1
-
-
 # -- per-message paths -------------------------------------------------------------
 
 
