@@ -32,23 +32,13 @@ CHECK_EVERY = 16
 _B_PEER, _B_HELD, _B_TX = 0, 1, 2  # buffer ownership states (vring.owner)
 ALLOWED = (RPMsgError, TypeError, ValueError)
 
-# Bugs this fuzz finds in the send/receive paths, reported in issue 13
-# (items 1-4) and being fixed there: kind -> the bug. A kind whose probe()
-# passes is fixed (its test then passes) and is fuzzed like any other.
-KNOWN = {
-    "send.data_type": "issue 13 item 1: send() with data that is not bytes-like (list, tuple, dict, int) raises "
-    "TypeError after taking a TX buffer, which is never given back",
-    "send.dst_type": "issue 13 item 1: send() with a dst that is not an int raises TypeError after taking a TX "
-    "buffer (CPython: the header is half written)",
-    "send.str": "issue 13 item 4: send() with a str payload: MicroPython sends a truncated UTF-8 prefix, "
-    "CPython raises an internal TypeError after taking a TX buffer",
-    "send.dst_range": "issue 13 item 2: send() does not range-check dst (2**32 reaches endpoint 0, -2 0xFFFFFFFE)",
-    "send_nocopy.dst": "issue 13 item 2: send_nocopy() does not check dst either (range, or a float: header half written)",
-    "send_nocopy.size_type": "issue 13 item 1 (send_nocopy): a size that is not an int (1.5) passes the size check, "
-    "the header goes into shared memory, then TypeError",
-    "recv.readonly": "issue 13 item 3: Queue.recv_into() writes into a read-only buffer (bytes, str) on "
-    "MicroPython; CPython accepts one for an empty message",
-}
+# Bugs this fuzz finds and that are not fixed yet: kind -> the bug. The
+# fuzz leaves a kind out while probe() still finds it, and each has a test
+# in test_misuse_fuzz.py, skipped with this description until it is fixed.
+# (The input checks it found first, issue 13 items 1-4 -- a bad send
+# leaking a TX buffer, dst not range-checked, read-only receive buffers
+# written, str payloads -- are fixed and fuzzed like everything else.)
+KNOWN = {}
 
 
 # Found by this fuzz in the attach code (not fixed): RPMsgLite(...,

@@ -42,34 +42,6 @@ def _known(kind):
         skip("known bug, %s; found as: %s" % (misuse.KNOWN[kind], why))
 
 
-def test_known_send_data_type():
-    _known("send.data_type")
-
-
-def test_known_send_dst_type():
-    _known("send.dst_type")
-
-
-def test_known_send_str():
-    _known("send.str")
-
-
-def test_known_send_dst_range():
-    _known("send.dst_range")
-
-
-def test_known_send_nocopy_dst():
-    _known("send_nocopy.dst")
-
-
-def test_known_send_nocopy_size_type():
-    _known("send_nocopy.size_type")
-
-
-def test_known_recv_readonly():
-    _known("recv.readonly")
-
-
 def test_every_known_bug_has_a_test():
     names = [n for n in globals() if n.startswith("test_known_")]
     assert len(names) == len(misuse.KNOWN) + 1, names  # + KNOWN_ATTACH
