@@ -19,7 +19,7 @@ BOARD: qemu_mps2_an385 (Cortex-M3, the default) or qemu_microbit_m0
 boards/. The firmware is built from the MicroPython source tools/setup.sh
 fetched (the one the tests use), with Debian's gcc-arm-none-eabi; QEMU runs
 with -icount shift=0, so one guest instruction is one virtual nanosecond
-and timings are instruction counts (mcu_emulation.md). Outputs are cached
+and timings are instruction counts. Outputs are cached
 in .cache/qemu/<board>/.
 """
 

@@ -3,7 +3,7 @@
 # Its configuration defaults and the options that change them, parsed the
 # same way by the core programs (on MicroPython or CPython) and by the tools
 # that start them, so both sides always agree on the layout: nothing in
-# shared memory records it (spec pitfall 15).
+# shared memory records it (docs/protocol.md#layout).
 
 from rpmsg_lite import Config
 

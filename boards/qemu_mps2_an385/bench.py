@@ -4,7 +4,7 @@
 # QEMU runs with -icount shift=0: one guest instruction per virtual
 # nanosecond. The CMSDK APB TIMER0 of the MPS2 board (base 0x40000000: CTRL
 # +0, VALUE +4, RELOAD +8) counts down at 25 MHz, so one tick is 40
-# instructions (mcu_emulation.md). Each figure is the cost of one operation,
+# instructions (see above). Each figure is the cost of one operation,
 # averaged over ROUNDS runs after a warm-up, minus the same loop calling an
 # empty step. Prints one JSON line.
 

@@ -4,7 +4,7 @@
 
 MicroPython's inline assembler has no DSB/ISB mnemonics, so the
 instructions are emitted as raw halfwords with the data() directive
-(platforms.md section 3.2 (a); MP125 docs/reference/asm_thumb2_directives.rst).
+(MicroPython 1.25 docs/reference/asm_thumb2_directives.rst).
 Encodings (32-bit Thumb-2, first halfword first):
     DSB SY = 0xF3BF 0x8F4F      ISB SY = 0xF3BF 0x8F6F
 taken from the LLVM assembler's encoding tests (test/MC/ARM/

@@ -1,19 +1,20 @@
 """RP2350 only: the SIO doorbells as the mailbox between MicroPython on one
-core and other firmware (e.g. C RPMsg-Lite) on the other. "pf X" is
-platforms.md section X.
+core and other firmware (e.g. C RPMsg-Lite) on the other.
 
-Why: on the RP2350 the SIO has 8 doorbell bits per direction (pf 2.1):
+Why: on the RP2350 the SIO has 8 doorbell bits per direction (pico-sdk
+rp2350 hardware/regs/sio.h DOORBELL_*, intctrl.h SIO_IRQ_BELL):
 writing 1s to DOORBELL_OUT_SET sets them in the other core's DOORBELL_IN,
 raising its SIO_IRQ_BELL (26); the receiver clears them by writing 1s to
 DOORBELL_IN_CLR. Neither the SDK nor MicroPython uses them, and they are
 not on the FIFO's IRQ (25), which MicroPython's lockout handler owns
-(pf 2.2, 2.3). So unlike rl_rp2040_fifo this mailbox masks nothing and
+(MicroPython 1.25 ports/rp2/mpthreadport.c mp_thread_init ->
+multicore_lockout_victim_init). So unlike rl_rp2040_fifo this mailbox masks nothing and
 never touches the FIFO: flash-write lockouts keep working unchanged.
 Python cannot attach a handler to IRQ 26, so receiving is polling:
 service() / wait(ms).
 
 Bit format: bit v is the RPMsg-Lite vector id v = (link_id << 1) | vring
-(rpmsg_lite_spec 6.5), so vectors 0..7: links 0..3. A C peer (pico-sdk
+(RL_GET_VQ_ID; docs/protocol.md#link-up), so vectors 0..7: links 0..3. A C peer (pico-sdk
 names):
     platform_notify(v):  sio_hw->doorbell_out_set = 1u << v;
     SIO_IRQ_BELL ISR:    uint32_t b = sio_hw->doorbell_in_clr;
@@ -23,18 +24,21 @@ A ring is a level, not a count: ringing a bit that is already set merges
 with the pending one, which is harmless (a notification means "look at
 this vring" and the receiver drains it). Bits are cleared before their
 vector is delivered, so a ring during delivery is seen next time. Bits of
-links not attached yet stay set until they are (spec 6.3 race).
+links not attached yet stay set until they are (the master's single init
+kick must not be lost: docs/protocol.md#link-up).
 
-Erratum RP2350-E2 (pf 2.1): writes to SIO offsets 0x180 and up (these
+Erratum RP2350-E2 (RP2350 datasheet errata; pico-sdk PR 2645): writes to SIO offsets 0x180 and up (these
 doorbell registers included) alias onto hardware spinlock releases.
 MicroPython on the RP2350 builds the SDK with software spinlocks
-(PICO_USE_SW_SPIN_LOCKS = 1, not overridden: pf 2.1), so it holds no
+(PICO_USE_SW_SPIN_LOCKS = 1 in pico-sdk hardware/sync/spin_lock.h, not
+overridden in ports/rp2), so it holds no
 hardware spinlock these writes could release; firmware on the other core
 that uses hardware spinlocks must stick to the E2-safe ones (5, 6, 7, 10,
 11, 18-31), and so must Python code claiming spinlocks through mem32.
 
-Launching the other core is not provided here: the RP2350's PSM address
-is not in the project docs (pf 2.1 gives the RP2040's).
+Launching the other core is not provided here: it has not been checked
+against the RP2350's PSM (at 0x40018000, FRCE_OFF.PROC1 = bit 24 per
+pico-sdk rp2350 psm.h) on a chip.
 """
 
 from micropython import const

@@ -1,6 +1,6 @@
 """RP2040 mode (a): both cores run MicroPython, one shared heap; core 1 is
-the single extra _thread (pf 2.2). See rl_rp2040.py for the overview;
-"pf X" is platforms.md section X.
+the single extra _thread (MicroPython 1.25 ports/rp2/mpthreadport.c). See
+rl_rp2040/__init__.py for the overview.
 
     dual = DualCore(Config(buffer_count=4))
     dual.start_core1(core1_main)        # core1_main(side) runs on core 1,
@@ -9,13 +9,14 @@ the single extra _thread (pf 2.2). See rl_rp2040.py for the overview;
     dual.deinit()                       # stops core 1's loop, cleanly
 
 Shared memory is a bytearray on the shared heap, aligned to VRING_ALIGN
-inside a padded allocation (pf 2.4: the GC never moves blocks, GC blocks
-are 16-byte aligned). Both cores see the same addresses and there are no
-caches (pf 2.4), so descriptors hold real addresses as on any MCU.
+inside a padded allocation (MicroPython's GC never moves blocks, and
+they are 16-byte aligned: py/mpconfig.h MICROPY_BYTES_PER_GC_BLOCK). Both
+cores see the same addresses and the Cortex-M0+ has no caches, so descriptors hold real addresses as on any MCU.
 
 Doorbell: NOT the SIO FIFO. MicroPython's multicore-lockout handler owns
 it on core 0 from boot (and on core 1 once _thread runs), discarding any
-foreign word, and flash writes use it (pf 2.2, 7.1). Instead:
+foreign word, and flash writes use it (pico-sdk multicore.c
+multicore_lockout_handler; MicroPython ports/rp2/rp2_flash.c). Instead:
 
   * Counters. For each direction a word per vector id in one shared
     array('I'); only the sending core writes its half (increment, wrapping
@@ -24,35 +25,35 @@ foreign word, and flash writes use it (pf 2.2, 7.1). Instead:
     One writer per word means no lost or torn notification without atomics
     or locks: an aligned word store is single-copy atomic and the
     Cortex-M0+ has no data cache, so only compiler/VM ordering matters
-    (pf 2.3 first row). The ring writes happen before the increment in
+    (ARMv6-M: aligned word accesses are single-copy atomic). The ring writes happen before the increment in
     program order (RPMsgLite notifies after publishing). A counter only
     moves forward, so a notification sent before the receiver's link is
     attached is delivered once it is: the master's single init kick
-    cannot be lost (spec 6.3 race).
+    cannot be lost (docs/protocol.md#link-up).
   * Waking core 1: a _thread lock used as a binary semaphore ("message
-    available"; pf 2.3 row "_thread.allocate_lock()": a pico mutex_t whose
-    blocking wait uses WFE and whose release does SEV). Core 1's service
+    available": on rp2 a pico mutex_t whose blocking wait uses WFE and
+    whose release does SEV: ports/rp2/mpthreadport.h). Core 1's service
     loop blocks in lock.acquire(); core 0 releases it after incrementing.
     Held means "no wake pending". Only core 0 releases and only core 1
     acquires, so "release if locked" never releases an unlocked lock
     (which raises RuntimeError). The check and the release run in one
     viper function, so a scheduled callback on core 0 (which may notify
-    too) cannot slip in between (pf 4: the scheduler does not run during
-    native code). MicroPython's acquire() ignores a timeout (py/modthread.c
+    too) cannot slip in between (the scheduler runs only between bytecodes,
+    never inside native code: docs/reference/speed_python.rst). MicroPython's acquire() ignores a timeout (py/modthread.c
     "TODO support timeout arg"), which is why only the loop blocks on it
     and wait(ms) polls the counters instead.
   * Waking core 0 (optional): core 1 writes 1 << k to a PIO block's
     IRQ_FORCE; rp2.PIO(n).irq(handler, trigger=IRQ_SMk) set up on core 0
     makes MicroPython acknowledge the flag and *schedule* the handler,
-    which runs service() on core 0 in scheduler context (pf 2.3 row
-    "rp2.PIO.irq() + IRQ_FORCE"; pf 2.2: scheduled callbacks only run on
-    core 0). Without it core 0 receives when it polls: wait(ms) (which
+    which runs service() on core 0 in scheduler context (ports/rp2/rp2_pio.c
+    pio_irq0; scheduled callbacks only run on core 0 without a GIL since
+    1.24: py/scheduler.c). Without it core 0 receives when it polls: wait(ms) (which
     RPMsgLite calls while blocked) or service() from the application loop
     (e.g. an asyncio task). The counters stay the source of truth either
     way, so a lost or merged PIO IRQ (full scheduler queue) only delays.
     Core 1 gets no scheduled callbacks at all: it is a plain thread.
 
-No GIL on rp2 (pf 2.2): the two cores run Python truly in parallel. Every
+No GIL on rp2 (ports/rp2/mpconfigport.h MICROPY_PY_THREAD_GIL = 0): the two cores run Python truly in parallel. Every
 attribute either core updates is created before core 1 starts, so across
 cores only existing slots are rewritten (no dict or list ever resizes
 under the other core), and each counter word has one writer.
@@ -60,13 +61,13 @@ under the other core), and each counter word has one writer.
 Flash writes and soft reset: nothing here touches the SIO FIFO or the
 NVIC, claims a spinlock of its own or disables interrupts (the _thread
 lock uses one of the SDK's striped spinlocks internally, for a few
-instructions: pf 2.1), so MicroPython's lockout for flash writes works
+instructions: pico-sdk pico_sync mutex.c), so MicroPython's lockout for flash writes works
 unchanged, and core 1 waits in WFE where it can take the lockout IRQ. A
-soft reset resets core 1 in hardware (pf 2.2 item 5), which ends the
+soft reset resets core 1 in hardware (mpthreadport.c mp_thread_deinit ->
+multicore_reset_core1), which ends the
 loop; stop it first anyway (deinit(), e.g. in a try/finally), because
-tools hang while a core-1 thread runs (pf 5 "mpremote", issue 13476) and
-a reset inside the mutex code could leave that spinlock claimed
-(inference, cf. pf 6a.2). The loop thread returns when stopped, so
+tools hang while a core-1 thread runs (MicroPython issue 13476) and a
+reset inside the mutex code could leave that spinlock claimed (inference). The loop thread returns when stopped, so
 _thread can start core 1 again afterwards ("core1 in use" is cleared on
 return: mpthreadport.c core1_entry_wrapper).
 """
@@ -321,7 +322,7 @@ class DualCore:
         """Start core 1's loop in a _thread (from core 0): main(core1) runs
         there first, then doorbells are served until stop_core1().
         stack_size goes to _thread.stack_size() (it stays set for later
-        threads; MicroPython's default for core 1 is 4 KiB, pf 2.2).
+        threads; MicroPython's default for core 1 is 4 KiB: mpthreadport.c).
         ``thread`` is the _thread module (tests may pass their own)."""
         if self.closed:
             raise ValueError("the DualCore was deinitialised")
