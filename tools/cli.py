@@ -142,6 +142,9 @@ def run(main, prog=None):
     prog = prog or "tools/" + os.path.splitext(os.path.basename(sys.argv[0]))[0]
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_exit)
+    # Python leaves SIGINT ignored when it starts ignored (a background job
+    # of a non-interactive shell, e.g. CI): Ctrl-C must still stop a tool.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         code = main(sys.argv[1:])
     except UserError as e:
