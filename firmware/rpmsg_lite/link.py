@@ -517,7 +517,7 @@ class RPMsgLite:
         """The port is about to sleep: with doorbell suppression, let the
         peer ring again (clear NO_NOTIFY) and deliver what came meanwhile.
         Returns how many messages were pending (0: safe to sleep)."""
-        n = vring.rest(self._shm, self._ctx) if self._alive else 0
+        n = vring.rest(self._shm, self._ctx, self._lock) if self._alive else 0
         if n:
             self.isr(self._rvec)
         return n

@@ -168,7 +168,7 @@ def options(ctx, freed, suppress, until_rest):
     ctx[_C_SUPPRESS] = (2 if until_rest else 1) if suppress else 0
 
 
-def rest(shm, ctx):
+def rest(shm, ctx, lock):
     """Before this side sleeps: clear NO_NOTIFY on the RX ring (if
     suppression left it set), then look at the ring once more. Returns the
     messages pending (deliver them before sleeping), 0 if none."""
@@ -176,6 +176,12 @@ def rest(shm, ctx):
         return 0
     used = ctx[_RX + _Q_USED]
     shm[used] &= ~_USED_F_NO_NOTIFY  # flags is little-endian: bit 0 is in the first byte
+    if lock:
+        # A full barrier between the store above and the load below (see
+        # send); without one a doorbell can be lost, which the host port's
+        # timed-out wait turns into a delay.
+        lock.acquire()
+        lock.release()
     return pending(shm, ctx, 1)
 
 
@@ -395,14 +401,17 @@ def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
     s16[own] = idx
     c[_TX + _Q_PROD] = idx
     c[_TX + _Q_MSGS] += 1
-    r = 1
-    if s16[c[_TX + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
-        r = 0
-    else:
-        c[_TX + _Q_BELLS] += 1
+    # Read used.flags only after the lock release, which is a full barrier
+    # where locks are real (pthread, two cores): the index store above is
+    # then visible before the load below, as env_mb() orders them in
+    # virtqueue.c virtqueue_kick. (The receiver has the same barrier between
+    # clearing NO_NOTIFY and its last look at the ring, see rest().)
     if lock:
         lock.release()
-    return r
+    if s16[c[_TX + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
+        return 0
+    c[_TX + _Q_BELLS] += 1  # (a lost increment under a race only skews the count)
+    return 1
 
 
 def _cut(view, n):
@@ -487,6 +496,9 @@ def drain(shm, ctx, lock, table, views) -> int:
                 # doorbell. (Without a full barrier between the two, one can
                 # still be missed: the ports' periodic poll bounds that delay.)
                 s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
+                if lock:
+                    lock.release()  # a full barrier (see send)
+                    lock.acquire()
                 if int(pending(shm, ctx, 1)):
                     s16[used >> 1] = s16[used >> 1] | _USED_F_NO_NOTIFY
                     continue
@@ -652,12 +664,13 @@ def _give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
         r = 1
         if q == _TX:
             c[_TX + _Q_MSGS] += 1
+    if lock:
+        lock.release()  # a full barrier before reading used.flags (see send)
+    if r == 1:
         if s16[c[q + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
             r = 0
         elif q == _TX:
             c[_TX + _Q_BELLS] += 1
-    if lock:
-        lock.release()
     return r
 
 
