@@ -1,5 +1,5 @@
-"""Configuration limits and shared-memory geometry (spec 1, 2 and the
-hand-computed table of spec 14)."""
+"""Configuration limits and shared-memory geometry (docs/protocol.md#layout), with
+layouts computed by hand from RPMsg-Lite's rpmsg_platform.h and virtio_ring.h."""
 
 from rpmsg_lite import Config, RPMsgLite
 from rpmsg_lite.config import vring_bytes, computed_vring_size
@@ -14,7 +14,7 @@ def test_defaults_are_rpmsg_lite_defaults():
     c = Config()
     assert (c.buffer_count, c.payload_size, c.vring_align) == (2, 496, 0x10)
     assert c.buffer_size == 512
-    # Library default N=2, A=0x10 (spec 14): VRING_SIZE 0x50, minimum 0x8A0.
+    # Library default N=2, A=0x10 (rpmsg_default_config.h): VRING_SIZE 0x50, minimum 0x8A0.
     assert c.vring_size == 0x50
     assert c.shm_size == 0x8A0
     lay = Layout(c, B)

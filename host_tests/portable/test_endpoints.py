@@ -1,4 +1,4 @@
-"""Endpoints: addresses, lookup by destination, callbacks (spec 4, 7.4)."""
+"""Endpoints: addresses, lookup by destination, callbacks (docs/protocol.md#endpoints)."""
 
 from rpmsg_lite import RPMsgError, ADDR_ANY, ERR_PARAM, HOLD, RELEASE, DONT_BLOCK
 from linkpair import Pair, Inbox, pattern

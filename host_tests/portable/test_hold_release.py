@@ -1,4 +1,4 @@
-"""Holding received buffers (RL_HOLD) and giving them back (spec 7.4, 7.5)."""
+"""Holding received buffers (RL_HOLD) and giving them back (rpmsg_lite_rx_callback, rpmsg_lite_release_rx_buffer)."""
 
 from rpmsg_lite import RPMsgError, ERR_PARAM, ERR_NO_MEM, DONT_BLOCK, HOLD
 from rpmsg_lite.rings import read16

@@ -108,7 +108,7 @@ def test_shmem_config_sizes_and_the_nxp_6k_region():
     two = sdk_config(2)
     assert (two.vring_size, two.shm_size, two.pa_base, two.vring_align) == (0x50, 0x8A0, SHM, 0x10)
     four = sdk_config(4)
-    assert (four.vring_size, four.shm_size) == (0x80, 0x1100)  # spec 14, A = 0x10 column
+    assert (four.vring_size, four.shm_size) == (0x80, 0x1100)  # computed VRING_SIZE, A = 0x10
     e = raises(ValueError, sdk_config, 8)
     assert "8672" in str(e) and "6144" in str(e) and "at most buffer_count=4" in str(e)
     assert sdk_config(8, region_size=None).shm_size == 0x21E0

@@ -1,4 +1,4 @@
-"""Init, link-up, deinit, notifications and several links (spec 6, 7.6)."""
+"""Init, link-up, deinit, notifications and several links (docs/protocol.md#link-up)."""
 
 import time
 
@@ -111,7 +111,7 @@ def test_no_consumed_notifications_by_default():
 
 
 def test_used_flags_no_notify_suppresses_kicks():
-    # virtqueue_kick only checks used.flags (spec 2.6); a peer that sets
+    # virtqueue_kick only checks used.flags (docs/protocol.md#vrings); a peer that sets
     # VRING_USED_F_NO_NOTIFY on vring 1 gets no notifications from the master.
     p = Pair(record=True)
     p.remote.create_ept(40, Inbox())

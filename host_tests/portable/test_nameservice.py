@@ -1,4 +1,4 @@
-"""Name service on address 53 (spec 5)."""
+"""Name service on address 53 (rpmsg_ns.c; docs/protocol.md#name-service)."""
 
 from rpmsg_lite import (
     NameService,

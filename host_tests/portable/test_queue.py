@@ -1,4 +1,4 @@
-"""The blocking receive queue (rpmsg_queue, spec 7.7)."""
+"""The blocking receive queue (rpmsg_queue.c)."""
 
 import time
 

@@ -270,7 +270,7 @@ def test_remote_restarting_with_attach_loses_nothing():
 
 
 def test_a_c_style_remote_restart_needs_the_master_to_reinitialise():
-    # Spec pitfall 9 / issue #11: a remote that restarts with fresh indices
+    # docs/protocol.md#link-up, rpmsg-lite issue #11: a remote that restarts with fresh indices
     # (as C RPMsg-Lite does) is out of step with the running master. It
     # never sees an init kick, so its link stays down and it cannot send;
     # old entries would be read again. What the user must do: re-create the

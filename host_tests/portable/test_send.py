@@ -1,5 +1,5 @@
 """Copy send and zero-copy send, their timeouts and every error code
-(spec 7.2, 7.3, 8)."""
+(rpmsg_lite_send, rpmsg_lite_send_nocopy; docs/protocol.md#data-path, #errors)."""
 
 import time
 
@@ -122,7 +122,7 @@ def test_send_before_link_up_is_not_ready():
     assert not p.remote.is_link_up()
     assert raises(RPMsgError, p.remote.send, ept, 30, b"early", DONT_BLOCK).code == NOT_READY
     assert raises(RPMsgError, p.remote.alloc_tx_buffer, DONT_BLOCK).code == NOT_READY
-    # Receiving is not gated (spec 6.3): the master's messages arrive anyway.
+    # Receiving is not gated (rpmsg_lite_rx_callback): the master's messages arrive anyway.
     inbox = Inbox()
     p.remote.destroy_ept(ept)
     p.remote.create_ept(40, inbox)
@@ -200,7 +200,7 @@ def test_zero_copy_buffer_of_another_link_is_param():
 
 
 def test_alloc_tx_buffer_stamps_the_descriptor_index():
-    # rpmsg_lite_alloc_tx_buffer writes reserved.idx (spec 7.3).
+    # rpmsg_lite_alloc_tx_buffer writes reserved.idx (docs/protocol.md#header).
     p = Pair()
     views = [p.master.alloc_tx_buffer(DONT_BLOCK) for _ in range(4)]
     for i in range(4):
