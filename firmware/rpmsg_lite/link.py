@@ -517,7 +517,10 @@ class RPMsgLite:
         """The port is about to sleep: with doorbell suppression, let the
         peer ring again (clear NO_NOTIFY) and deliver what came meanwhile.
         Returns how many messages were pending (0: safe to sleep)."""
-        n = vring.rest(self._shm, self._ctx, self._lock) if self._alive else 0
+        # Only while up: a remote's rest() before the master's init kick is
+        # taken from the doorbell FIFO would deliver messages to endpoints
+        # that cannot answer yet (sends refuse a link that is down).
+        n = vring.rest(self._shm, self._ctx, self._lock) if self._up else 0
         if n:
             self.isr(self._rvec)
         return n
