@@ -48,7 +48,6 @@ _SMALL = const(30)  # dst >> _SMALL == 0: a small int in range, checked no furth
 _len = len
 _type = type
 _str = str
-_int = int
 
 
 def _print_error(link, exc):
@@ -392,13 +391,14 @@ class RPMsgLite:
             ours = ept.link is self
         except AttributeError:
             ours = False
-        # A finite timeout below 2**30 ms (a small int everywhere) needs no
-        # further check; anything else goes through _check_send.
+        # 0, BLOCK and a finite timeout below 2**30 ms (a small int
+        # everywhere) need no further check; anything else goes through
+        # _check_send. (BLOCK first: on 32-bit ports it is a long int.)
         if (
             not ours
             or dst >> _SMALL
             or _type(data) is _str
-            or (timeout_ms != 0 and (_type(timeout_ms) is not _int or timeout_ms >> _SMALL) and timeout_ms is not BLOCK)
+            or (timeout_ms != 0 and timeout_ms is not BLOCK and (_type(timeout_ms) is not int or timeout_ms >> _SMALL))
         ):
             self._check_send(ept, dst, data, timeout_ms)
         r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, _len(data))
@@ -421,7 +421,7 @@ class RPMsgLite:
     def alloc_tx_buffer(self, timeout_ms=BLOCK):
         """Zero-copy send, step 1: a payload_size memoryview inside a free
         TX buffer (rpmsg_lite_alloc_tx_buffer). Fill it, then send_nocopy."""
-        if timeout_ms != 0 and (_type(timeout_ms) is not _int or timeout_ms >> _SMALL) and timeout_ms is not BLOCK:
+        if timeout_ms != 0 and timeout_ms is not BLOCK and (_type(timeout_ms) is not int or timeout_ms >> _SMALL):
             check_timeout(timeout_ms)
         b = _valloc(self._shm, self._ctx, self._lock)
         while b < 0:

@@ -64,6 +64,7 @@ class HostPort(Port):
         self._out = ros.open_fifo(path + (".m2r" if creator else ".r2m"))
         self._in = ros.open_fifo(path + (".r2m" if creator else ".m2r"))
         ros.flock(self._out, LOCK_EX | LOCK_NB)
+        self._ring = ros.notifier(self._out)
         self._poll = ros.poller(self._in)
 
     @classmethod
@@ -99,7 +100,7 @@ class HostPort(Port):
         # (RPMsg-Lite issue #7). A full pipe already holds 16384 pending
         # notifications, so dropping one loses nothing: the peer will scan
         # the rings when it gets to them.
-        if self._os.write(self._out, word) < 0:
+        if not self._ring(word):
             self.dropped += 1
 
     def region(self, link_id):

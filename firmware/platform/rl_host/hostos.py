@@ -119,6 +119,19 @@ class CPythonOS(_Common):
         except BlockingIOError:
             return -1
 
+    def notifier(self, fd):
+        """A function that writes one 4-byte doorbell to fd: True if it
+        went in, False if the pipe is full."""
+        write = self._os.write
+
+        def ring(word):
+            try:
+                return write(fd, word) == 4
+            except BlockingIOError:
+                return False
+
+        return ring
+
     def flock(self, fd, op):
         try:
             self._fcntl.flock(fd, op)
@@ -211,6 +224,19 @@ class MicroPythonOS(_Common):
                 return -1
             raise OSError(e, "write")
         return n
+
+    def notifier(self, fd):
+        """A function that writes one 4-byte doorbell to fd: True if it
+        went in, False if the pipe is full. The ffi call is made directly:
+        it runs for every message that rings."""
+        raw = self._write
+        slow = self.write
+
+        def ring(word):
+            # 4 bytes < PIPE_BUF: written whole or not at all.
+            return raw(fd, word, 4) == 4 or slow(fd, word) > 0  # (slow raises real errors)
+
+        return ring
 
     def flock(self, fd, op):
         if self._flock(fd, op) == 0:
