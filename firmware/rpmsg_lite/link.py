@@ -28,7 +28,7 @@ from .config import Config, HEADER_SIZE
 from .layout import Layout
 from .errors import RPMsgError, LayoutError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
 from .endpoint import Endpoint, ADDR_ANY
-from .views import PayloadViews
+from .views import payload_views
 
 MASTER = const(1)  # RL_MASTER
 REMOTE = const(0)  # RL_REMOTE
@@ -80,6 +80,18 @@ class RPMsgLite:
     when none is given (``link_config``).
     """
 
+    # Defaults kept in the class, not in each link's attribute dict: an
+    # instance dict of at most 17 entries is a third smaller on the heap
+    # (py/map.c hash_allocation_sizes), and these are rarely set.
+    _alive = True
+    _ever_up = False  # a remote that was up once (set only on remotes)
+    _fault = None  # why the link cannot come up, see ``fault``
+    _restart_listeners = ()
+    _error_handler = staticmethod(_print_error)
+    callback_errors = 0  # callbacks that raised (their buffer was released)
+    last_callback_error = None
+    peer_restarts = 0  # times the master was seen formatting the rings again
+
     @classmethod
     def master(cls, shm, platform, config=None, link_id=0, attach=False):
         """Format ``shm`` and notify the remote (rpmsg_lite_master_init).
@@ -121,32 +133,23 @@ class RPMsgLite:
         self._platform = platform
         self._notify = platform.notify
         master = role == MASTER
-        # Our RX queue is vring 0 on the master, vring 1 on the remote.
-        self._rx_vring = 0 if master else 1
-        self._rvec = (link_id << 1) | self._rx_vring
-        self._tvec = (link_id << 1) | (1 - self._rx_vring)
-        self._views = PayloadViews(
+        # Our RX queue is vring 0 on the master, vring 1 on the remote:
+        # vring 1 - role.
+        self._rvec = (link_id << 1) | (1 - role)
+        self._tvec = (link_id << 1) | role
+        # With the views resized by drain(), a delivery just picks the view.
+        views, addrs, len_word = payload_views(
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
         )
-        ctx = vring.new_ctx(layout, master, config.payload_size, self._views.addrs, self._views.len_word)
+        self._view_list = views
+        ctx = vring.new_ctx(layout, master, config.payload_size, addrs, len_word)
         vring.options(ctx, config.consumed_buffers_notification, config.doorbell_suppression, platform.rests)
         self._ctx = ctx
         self._lock = env.new_lock()
         self._payload = config.payload_size
-        self._consumed_notify = config.consumed_buffers_notification
-        # With the views resized by drain(), a delivery just picks the view.
-        self._view_list = self._views.full
+        self._consumed_notify = config.consumed_buffers_notification  # (read per release)
         self._epts = {}
         self._table = [array("I", [0])]  # what drain() looks endpoints up in
-        self._alive = True
-        self.callback_errors = 0  # callbacks that raised (their buffer was released)
-        self.last_callback_error = None
-        self._error_handler = _print_error
-        self.peer_restarts = 0  # times the master was seen formatting the rings again
-        # Why the link cannot come up (a remote that found the master's
-        # rings laid out for other numbers), or None: see ``fault``.
-        self._fault = None
-        self._restart_listeners = []
         if attach:
             rings.check_formatted(shm, layout)
             self._adopt_indices()
@@ -157,7 +160,8 @@ class RPMsgLite:
                 # The exact image rpmsg_lite_master_init writes (docs/protocol.md#layout).
                 rings.format_master(shm, layout, config.vring_fill)
                 vring.formatted(ctx, layout.count)
-        self._ever_up = self._up
+        if self._up and role == REMOTE:
+            self._ever_up = True
         # Before the init kick: a remote must be listening before the
         # master's single notification (docs/protocol.md#link-up).
         platform.attach(self)
@@ -268,8 +272,7 @@ class RPMsgLite:
         self._epts = {}
         self._tables()
         vring.unsized(self._ctx)  # never write to a view that is gone
-        self._views.release()  # drop exported views so an mmap can be closed
-        self._view_list = []
+        self._view_list = []  # drop exported views so an mmap can be closed
 
     def __enter__(self):
         return self
@@ -475,16 +478,17 @@ class RPMsgLite:
             self._drained(r)
 
     def _other_vector(self, vector_id):
-        if (vector_id >> 1) != self.link_id or not self._alive or (vector_id & 1) == self._rx_vring:
+        if (vector_id >> 1) != self.link_id or not self._alive or (vector_id & 1) != self.role:
             return
         # A notification on our TX vring: on the remote, the master's init
         # kick or a consumed-buffers kick brings the link up
         # (rpmsg_lite.c rpmsg_lite_tx_callback); blocked senders simply find
         # the returned buffers on their next poll.
-        if self.role == REMOTE and not self._master_kick():
-            return
+        if self.role == REMOTE:
+            if not self._master_kick():
+                return
+            self._ever_up = True
         self._up = True
-        self._ever_up = True
 
     def _drained(self, r):
         if r == _RESTART:
@@ -615,7 +619,7 @@ class RPMsgLite:
     def on_peer_restart(self, listener):
         """Call listener() whenever this remote resets after a master
         restart (e.g. a Queue dropping messages of the old generation)."""
-        self._restart_listeners.append(listener)
+        self._restart_listeners += (listener,)  # (a tuple: see the class defaults)
 
     # -- name service --------------------------------------------------------
 

@@ -49,22 +49,11 @@ def _probe():
 LEN_WORD = _probe()
 
 
-class PayloadViews:
-    """One payload view per buffer of a shared region."""
-
-    def __init__(self, shm, first, count, stride, capacity):
-        whole = memoryview(shm)
-        self.capacity = capacity
-        self.full = [
-            whole[first + k * stride : first + k * stride + capacity] for k in range(count)
-        ]
-        # Addresses of the views, for vring.drain() to resize them itself
-        # (vring.new_ctx stores them in ctx), or None: views are sliced.
-        self.addrs = [id(v) for v in self.full] if LEN_WORD >= 0 else None
-        self.len_word = LEN_WORD
-
-    def release(self):
-        """Drop every view (a link being deinitialised): an mmap cannot be
-        closed while views of it exist."""
-        self.full = []
-        self.addrs = [] if self.addrs is not None else None
+def payload_views(shm, first, count, stride, capacity):
+    """One payload view per buffer of a shared region: (the list of views,
+    the object address of each for vring's ctx or None when views cannot be
+    resized in place and are sliced instead, LEN_WORD). A link keeps only
+    the list: no object around it, less heap per link."""
+    whole = memoryview(shm)
+    full = [whole[first + k * stride : first + k * stride + capacity] for k in range(count)]
+    return full, ([id(v) for v in full] if LEN_WORD >= 0 else None), LEN_WORD
