@@ -5,6 +5,7 @@
         [--modes pingpong,stream] [--window 8] [--sizes 16,64,256,496]
         [--copy | --zero-copy] [--messages N]
         [--count N --payload N --align N --vring-size N --consumed-notify]
+        [--no-doorbell-suppression]
         [--peer 'CMD {shm}'] [--out FILE]
 
 Each run starts a master core (tools/cores/bench_master.py) and an echo
@@ -122,9 +123,13 @@ def parse_args(argv):
     cli.add_layout(parser)
     parser.add_argument("--consumed-notify", action="store_true",
                         help="RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION on both sides (as with a Linux peer)")
+    parser.add_argument("--no-doorbell-suppression", action="store_true",
+                        help="MicroPython/CPython cores ring for every message (Config.doorbell_suppression, "
+                        "on by default on the host board; C cores never set NO_NOTIFY)")
     args = parser.parse_args(argv)
     opts, cfg = cli.layout(parser, args)
     opts["consumed_notify"] = args.consumed_notify
+    opts["no_doorbell_suppression"] = args.no_doorbell_suppression
     if not [s for s in args.sizes if s <= cfg.payload_size]:
         parser.error("argument --sizes: every size exceeds the payload size %d" % cfg.payload_size)
     if args.peer is not None and "{shm}" not in args.peer:

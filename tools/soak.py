@@ -2,7 +2,7 @@
 """Soak test: a long two-way stream between two core processes.
 
     python3 tools/soak.py [--messages N] [--interpreter micropython|cpython]
-                          [--progress N] [--doorbell-suppression] [--count N --payload N --align N]
+                          [--progress N] [--no-doorbell-suppression] [--count N --payload N --align N]
 
 Each core (tools/cores/soak_core.py, MicroPython by default) sends N
 messages (default 5 000 000, so 10 million in all) while checking the
@@ -39,8 +39,9 @@ def parse_args(argv):
                         help="interpreter of both cores (default micropython)")
     parser.add_argument("--progress", type=cli.int_range(1), metavar="N",
                         help="report every N messages received (default: a tenth)")
-    parser.add_argument("--doorbell-suppression", action="store_true",
-                        help="both cores set NO_NOTIFY on the ring they drain (Config.doorbell_suppression)")
+    parser.add_argument("--no-doorbell-suppression", action="store_true",
+                        help="cores do not set NO_NOTIFY on the ring they drain (Config.doorbell_suppression, "
+                        "on by default on the host board)")
     cli.add_layout(parser)
     args = parser.parse_args(argv)
     opts, _ = cli.layout(parser, args)
@@ -53,8 +54,8 @@ def main(argv):
     interpreter = args.interpreter
     progress = str(args.progress or max(messages // 10, 1))
     layout = board.layout_args(opts)
-    if args.doorbell_suppression:
-        layout.append("--doorbell-suppression")
+    if args.no_doorbell_suppression:
+        layout.append("--no-doorbell-suppression")
     if interpreter == "micropython" and hostcores.find_micropython() is None:
         raise cli.UserError("MicroPython not found (run tools/setup.sh)")
     reports = []

@@ -59,7 +59,10 @@ def config(opts):
         vring_size=opts["vring_size"],
         pa_base=opts["pa_base"],
         consumed_buffers_notification=bool(opts.get("consumed_notify")),
-        doorbell_suppression=bool(opts.get("doorbell_suppression")),
+        # On unless --no-doorbell-suppression: every sleep of a host core
+        # goes through HostPort.rest() and its timed-out wait looks at the
+        # rings, so it is safe here (README, "Doorbell suppression").
+        doorbell_suppression=not opts.get("no_doorbell_suppression"),
     )
 
 
@@ -86,6 +89,6 @@ def layout_args(opts):
             out += [flag, str(value)]
     if opts.get("consumed_notify"):
         out.append("--consumed-notify")  # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION
-    if opts.get("doorbell_suppression"):
-        out.append("--doorbell-suppression")  # Config.doorbell_suppression (local to each core)
+    if opts.get("no_doorbell_suppression"):
+        out.append("--no-doorbell-suppression")  # Config.doorbell_suppression off (local to each core)
     return out

@@ -2,7 +2,7 @@
 #
 #     micropython [-i] boards/host/main.py FILE [--master] [--console]
 #         [--count N --payload N --align N --vring-size N --pa-base N]
-#         [--consumed-notify]
+#         [--consumed-notify] [--no-doorbell-suppression]
 #         [--echo-name NAME] [--quiet]
 #
 # By default the remote: waits for the master's FILE.ready and attaches
