@@ -35,7 +35,7 @@ from .env import BLOCK
 
 DONT_BLOCK = 0  # RL_DONT_BLOCK
 
-__version__ = "0.1.0"
+# The version is the package metadata in firmware/manifest.py (one place).
 
 # What loads on first use, and from which module (as extmod/asyncio does):
 # a link with callbacks imports none of it.
