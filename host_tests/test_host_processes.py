@@ -163,3 +163,40 @@ def test_doorbell_thread_hands_held_buffers_to_the_main_thread():
         finally:
             port.close()
             core.close()
+
+
+def _cpu_s(pid):
+    """User + system CPU seconds of a process so far (/proc/PID/stat)."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc (Linux)")
+def test_an_idle_core_sleeps_after_a_burst():
+    # HostPort.wait spins on the rings for a bounded time after it found
+    # work; once the peer goes quiet the core must sleep in poll, not spin.
+    with hostcores.Workdir() as wd:
+        opts, cfg, port, link = _host_master(wd, 8)
+        import board
+        from rpmsg_lite import Queue, ADDR_ANY
+
+        q = Queue(link)
+        ept = link.create_ept(ADDR_ANY, q)
+        core = _start("micropython", hostcores.REMOTE_MAIN, [wd.shm, "--quiet"] + board.layout_args(opts))
+        try:
+            buf = bytearray(cfg.payload_size)
+            for i in range(200):  # a burst: the echo core's wait goes hot
+                link.send(ept, 30, i.to_bytes(4, "little"), 5000)
+                q.recv_into(buf, 5000)
+                assert buf[:4] == i.to_bytes(4, "little")
+            time.sleep(0.2)
+            before = _cpu_s(core.proc.pid)
+            time.sleep(1.0)
+            used = _cpu_s(core.proc.pid) - before
+            # A busy loop would use ~1 s; a sleeping core ticks now and then
+            # (its serve loop wakes every 10 ms).
+            assert used < 0.1, "idle echo core used %.2f s of CPU in 1 s" % used
+        finally:
+            port.close()
+            core.close()

@@ -29,6 +29,7 @@
 import sys
 
 import board
+from rpmsg_lite.env import ticks_ms, ticks_diff
 from rpmsg_lite.console import Console
 from rpmsg_lite.echo import EchoService
 from rpmsg_lite.nameservice import NameService, NS_CREATE
@@ -93,7 +94,7 @@ def serve(port, echo, say):
     # Wait for the other core, then keep serving until it is gone.
     while not port.peer_alive():
         port.wait(10)
-    idle = 0
+    checked = ticks_ms()
     waiting = 0
     while True:
         # Messages held for lack of a TX buffer: look again after 1 ms. A
@@ -102,9 +103,8 @@ def serve(port, echo, say):
         # RL_MS_PER_INTERVAL (1 ms) for the same reason.
         port.wait(1 if waiting else 10)
         waiting = echo.service()
-        idle += 1
-        if idle == 20:  # check every ~200 ms
-            idle = 0
+        if ticks_diff(ticks_ms(), checked) >= 200:  # (wait returns per delivery: time it)
+            checked = ticks_ms()
             if not port.peer_alive():
                 break
     say("core: peer gone, echoed", echo.count)

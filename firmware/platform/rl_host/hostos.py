@@ -67,6 +67,7 @@ class CPythonOS(_Common):
         self._os = os
         self._mmap = mmap
         self._fcntl = fcntl
+        self.sched_yield = os.sched_yield
 
     def map_file(self, path, size, create):
         """Map ``size`` bytes of the file shared; with ``create`` the file is
@@ -164,6 +165,7 @@ class MicroPythonOS(_Common):
         self._read = libc.func("l", "read", "ipL")
         self._write = libc.func("l", "write", "ipL")
         self._flock = libc.func("i", "flock", "ii")
+        self.sched_yield = libc.func("i", "sched_yield", "")
 
     def readable(self, poller, ms):
         # ipoll yields a callee-owned tuple: unlike poll(), no list is built,
