@@ -22,7 +22,8 @@ path, it must speak the host transport contract (README) and echo every
 message back to its source from endpoint 30; the master then runs on each
 interpreter of --pairs' masters. Prints one JSON object per measurement
 (messages/s, MB/s one way, round-trip median and p99 in microseconds,
-bytes allocated per message on MicroPython) and a table on stderr.
+bytes allocated per message on MicroPython, doorbells per message a
+MicroPython or CPython master rang and took) and a table on stderr.
 """
 
 import json
@@ -189,17 +190,21 @@ def main(argv):
 
 def table(records):
     print(
-        "%-24s %-9s %-4s %5s %9s %8s %9s %9s %6s %14s"
-        % ("master -> remote", "mode", "copy", "size", "msg/s", "MB/s", "rtt med", "rtt p99", "alloc", "vs C msg/rtt"),
+        "%-24s %-9s %-4s %5s %9s %8s %9s %9s %6s %9s %14s"
+        % ("master -> remote", "mode", "copy", "size", "msg/s", "MB/s", "rtt med", "rtt p99", "alloc", "bells o/i",
+           "vs C msg/rtt"),
         file=sys.stderr,
     )
     for r in records:
         alloc = "-" if r["alloc_bytes_per_msg"] is None else "%g" % r["alloc_bytes_per_msg"]
+        bells = "-"
+        if "doorbells_out_per_msg" in r:
+            bells = "%.2f/%.2f" % (r["doorbells_out_per_msg"], r["doorbells_in_per_msg"])
         vs = "-"
         if "msgs_per_s_vs_c" in r:
             vs = "%.2f/%.1f" % (r["msgs_per_s_vs_c"], r["rtt_median_vs_c"])
         print(
-            "%-24s %-9s %-4s %5d %9d %8.2f %7dus %7dus %6s %14s"
+            "%-24s %-9s %-4s %5d %9d %8.2f %7dus %7dus %6s %9s %14s"
             % (
                 r["master"][:5] + " -> " + r["remote"][:14],
                 r["mode"] + ("" if r["mode"] == "pingpong" else "/%d" % r["window"]),
@@ -210,6 +215,7 @@ def table(records):
                 r["rtt_median_us"],
                 r["rtt_p99_us"],
                 alloc,
+                bells,
                 vs,
             ),
             file=sys.stderr,
