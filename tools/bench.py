@@ -91,6 +91,9 @@ def run_one(master, remote, mode, zero_copy, opts, peer_cmd):
                 if "error" in rec:
                     raise RuntimeError("%s: %s" % (rec["error"], err.decode()))
                 rec["remote"] = "peer: " + peer_cmd if peer_cmd else remote
+                for key in ("doorbells_out_per_msg", "doorbells_in_per_msg"):
+                    if key in rec:
+                        rec[key] = round(rec[key], 3)  # (MicroPython prints floats with all digits)
                 results.append(rec)
         if not results:
             raise RuntimeError("bench master printed nothing:\n" + out.decode() + err.decode())

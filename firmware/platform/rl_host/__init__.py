@@ -58,6 +58,8 @@ class HostPort(Port):
         self.size = size
         self.dropped = 0  # notifications lost to a full FIFO (the peer is far behind)
         self.doorbells = 0  # notifications taken from the FIFO (wraps at WRAP)
+        self.coalesced = 0  # notifications not written: the peer had not taken the last one (wraps)
+        self._last = -1  # the vector written last
         self._os = host_os()
         self._rx = bytearray(_BATCH)
         self._words = {}
@@ -75,6 +77,7 @@ class HostPort(Port):
         self._ring = ros.notifier(self._out)
         self._poll = ros.poller(self._in)
         self._yield = ros.sched_yield
+        self._unread = ros.unread
 
     @classmethod
     def create(cls, path, size, config=None):
@@ -101,6 +104,17 @@ class HostPort(Port):
     # -- the platform contract -----------------------------------------------
 
     def notify(self, vector_id):
+        # Coalescing (as the RT1170 MU does with a flag the peer has not
+        # cleared yet): if the doorbell written last is this vector and the
+        # pipe still holds bytes, that word is unread (we are the only
+        # writer, the peer reads whole words in order), so the peer will
+        # still take it and then drain the ring, which already holds what
+        # the caller published. One ioctl instead of a write that would
+        # wake the peer again.
+        if vector_id == self._last and self._unread(self._out):
+            self.coalesced = (self.coalesced + 1) & WRAP
+            return
+        self._last = vector_id
         word = self._words.get(vector_id)
         if word is None:
             word = bytes((vector_id & 0xFF, (vector_id >> 8) & 0xFF, (vector_id >> 16) & 0xFF, vector_id >> 24))
@@ -132,7 +146,7 @@ class HostPort(Port):
 
     def _watch(self):
         # What the spin of wait() looks at: the RX ring of every link.
-        self._rings = tuple((x, x._shm, x._ctx) for x in self._seq)
+        self._rings = tuple((x, x._shm, x._ctx, x._rvec) for x in self._seq)
 
     def wait(self, ms):
         """Wait up to ms for doorbells and deliver them; returns how many
@@ -140,9 +154,15 @@ class HostPort(Port):
         if self._thread is not None:
             env.sleep_ms(ms)  # the doorbell thread delivers
             return 0
-        if self._hot and self._spin():
-            return 1
+        if self._hot:
+            for link, shm, ctx, vector in self._rings:  # (the spin's first round, inline)
+                if pending(shm, ctx, 1):
+                    link.isr(vector)
+                    return 1
+            if self._spin():
+                return 1
         if self.rest():
+            self._hot = True
             return 1  # messages came while the peer did not ring
         if not self._os.readable(self._poll, ms):
             self._hot = False  # the peer went quiet: the next wait sleeps at once
@@ -169,9 +189,13 @@ class HostPort(Port):
         yld = self._yield
         start = ticks_us()
         while True:
-            for link, shm, ctx in rings:
-                if pending(shm, ctx, 1) and link._up:
-                    link.poll()
+            for link, shm, ctx, vector in rings:
+                if pending(shm, ctx, 1):
+                    # (As a doorbell would: service() dispatches the RX
+                    # vector whatever the link's state. _hot is first set
+                    # by a delivery, which on a remote follows the init
+                    # kick that brings it up: the FIFO keeps order.)
+                    link.isr(vector)
                     return True
             if ticks_diff(ticks_us(), start) >= _SPIN_US:
                 return False

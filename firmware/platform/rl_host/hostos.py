@@ -19,6 +19,7 @@ LOCK_UN = 8
 EAGAIN = 11
 EEXIST = 17
 EINTR = 4
+FIONREAD = 0x541B
 
 
 class _Common:
@@ -68,6 +69,15 @@ class CPythonOS(_Common):
         self._mmap = mmap
         self._fcntl = fcntl
         self.sched_yield = os.sched_yield
+        self._count = bytearray(4)
+
+    def unread(self, fd):
+        """Bytes waiting in a pipe (FIONREAD); 0 on error."""
+        try:
+            self._fcntl.ioctl(fd, FIONREAD, self._count)
+        except OSError:
+            return 0
+        return int.from_bytes(self._count, "little")
 
     def map_file(self, path, size, create):
         """Map ``size`` bytes of the file shared; with ``create`` the file is
@@ -166,6 +176,15 @@ class MicroPythonOS(_Common):
         self._write = libc.func("l", "write", "ipL")
         self._flock = libc.func("i", "flock", "ii")
         self.sched_yield = libc.func("i", "sched_yield", "")
+        self._ioctl = libc.func("i", "ioctl", "iLp")
+        self._count = bytearray(4)
+
+    def unread(self, fd):
+        """Bytes waiting in a pipe (FIONREAD); 0 on error."""
+        count = self._count
+        if self._ioctl(fd, FIONREAD, count) < 0:
+            return 0
+        return count[0] | count[1] << 8 | count[2] << 16 | count[3] << 24
 
     def readable(self, poller, ms):
         # ipoll yields a callee-owned tuple: unlike poll(), no list is built,
