@@ -9,7 +9,9 @@ its interrupt" and scenarios are deterministic.
 The mailboxes are fixed rings, so notifying allocates nothing (the heap-lock
 tests run through here). A full mailbox drops the vector and counts it:
 like a coalesced interrupt, that is harmless because one delivery makes the
-receiver scan the whole ring.
+receiver scan the whole ring. Each side's ``doorbell_fifo`` is the peer's mailbox
+(the FIFO layout of port.py), so a send posts its vector there itself;
+deliver() takes vectors out in order and hands each to Port's routing.
 """
 
 from array import array
@@ -18,13 +20,16 @@ from micropython import const
 
 from rpmsg_lite import env
 from rpmsg_lite.port import Port
+from rpmsg_lite.vring import route as _route
 
 _MAILBOX = const(64)  # a power of two: indices wrap with a mask
-# Mailbox words: head, count, vectors lost to a full mailbox, then the FIFO.
+# Mailbox words (port.py, "doorbell_fifo"): head, count, vectors lost to a full
+# mailbox, mask, then the FIFO.
 _HEAD = const(0)
 _COUNT = const(1)
 _LOST = const(2)
-_FIFO = const(3)
+_MASK = const(3)
+_FIFO = const(4)
 
 
 @micropython.viper
@@ -53,8 +58,9 @@ def _pop(box) -> int:
 
 
 @micropython.viper
-def _deliver(box, links, limit: int) -> int:
-    # Take queued vectors and hand each to its link's isr(), in order.
+def _deliver(box, side, limit: int) -> int:
+    # Take queued vectors and hand each to its link, in order (the routes
+    # are read per vector: a callback may attach or detach a link).
     m = ptr32(box)
     done = 0
     while done != limit and m[_COUNT]:
@@ -63,9 +69,7 @@ def _deliver(box, links, limit: int) -> int:
         m[_COUNT] -= 1
         vector = m[_FIFO + head]
         done += 1
-        link = links.get(vector >> 1, links)  # links itself: no such link
-        if link is not links:
-            link.isr(vector)
+        _route(side._routes, vector)
     return done
 
 
@@ -78,6 +82,7 @@ class _Side(Port):
         self.name = name
         self.peer = self  # Loopback pairs the two sides right after creating them
         self._box = array("I", [0] * (_FIFO + _MAILBOX))
+        self._box[_MASK] = _MAILBOX - 1
         self._peer_box = self._box
         if loop.log is not None:
             self.notify = self._notify_logged
@@ -132,7 +137,7 @@ class _Side(Port):
     def deliver(self, limit=-1):
         """Deliver queued notifications to this side's links (FIFO order).
         Returns how many were taken from the mailbox."""
-        return _deliver(self._box, self.links, limit)
+        return _deliver(self._box, self, limit)
 
     def _deliver_logged(self, limit=-1):
         done = 0
@@ -142,9 +147,7 @@ class _Side(Port):
                 break
             done += 1
             self.loop._record("isr", self, vector)
-            link = self.links.get(vector >> 1)
-            if link is not None:
-                link.isr(vector)
+            self.dispatch(vector)
         return done
 
 
@@ -165,6 +168,8 @@ class Loopback:
         for side, peer in ((self.master, self.remote), (self.remote, self.master)):
             side.peer = peer
             side._peer_box = peer._box
+            if not record:
+                side.doorbell_fifo = peer._box  # sends post here themselves (port.py "doorbell_fifo")
 
     def _record(self, event, side, vector):
         if self.log is not None:

@@ -2,6 +2,9 @@
 
 from micropython import const
 
+from .env import BLOCK
+from .vring import send as _vsend
+
 ADDR_ANY = 0xFFFFFFFF  # RL_ADDR_ANY: let the link choose the lowest free address
 RELEASE = const(0)  # RL_RELEASE: the stack returns the buffer when the callback returns
 HOLD = const(1)  # RL_HOLD: the application keeps the buffer until release_rx_buffer
@@ -21,9 +24,16 @@ class Endpoint:
         self.addr = addr
         self.callback = callback
 
-    def send(self, dst, data, timeout_ms=0xFFFFFFFF):
+    def send(self, dst, data, timeout_ms=BLOCK):
         """Shorthand for ``link.send(self, dst, data, timeout_ms)``."""
-        self.link.send(self, dst, data, timeout_ms)
+        link = self.link
+        # (link.send's fast path written out: one call fewer per message)
+        if link is None or _vsend(link, self, dst, data, timeout_ms):
+            if link is None:
+                from .errors import RPMsgError, ERR_PARAM
+
+                raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
+            link._send_slow(self, dst, data, timeout_ms)
 
     def send_nocopy(self, dst, buf, size):
         self.link.send_nocopy(self, dst, buf, size)

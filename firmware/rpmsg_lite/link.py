@@ -21,8 +21,8 @@ from .env import BLOCK, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
 from array import array
 
 from . import vring
-from .vring import send as _vsend, drain as _vdrain, release as _vrelease
-from .vring import alloc as _valloc, publish as _vpublish
+from .vring import send as _vsend, deliver as _vdeliver, release as _vrelease
+from .vring import alloc as _valloc, publish as _vpublish, put as _vput
 from . import rings
 from .config import Config, HEADER_SIZE
 from .layout import Layout
@@ -131,7 +131,10 @@ class RPMsgLite:
         self.role = role
         self._shm = shm
         self._platform = platform
-        self._notify = platform.notify
+        # What vring.send() rings: the port's doorbell FIFO if it has one
+        # (port.py "doorbell_fifo"), else its notify.
+        bell = getattr(platform, "doorbell_fifo", None)
+        self._bell = platform.notify if bell is None else bell
         master = role == MASTER
         # Our RX queue is vring 0 on the master, vring 1 on the remote:
         # vring 1 - role.
@@ -141,15 +144,15 @@ class RPMsgLite:
         views, addrs, len_word = payload_views(
             shm, layout.buffers + HEADER_SIZE, layout.buffer_total, layout.buffer_size, config.payload_size
         )
-        self._view_list = views
         ctx = vring.new_ctx(layout, master, config.payload_size, addrs, len_word)
         vring.options(ctx, config.consumed_buffers_notification, config.doorbell_suppression, platform.rests)
         self._ctx = ctx
-        self._lock = env.new_lock()
+        self._lock = lock = env.new_lock()
+        vring.doorbell(ctx, self._tvec, bell is not None, lock is not None)
         self._payload = config.payload_size
         self._consumed_notify = config.consumed_buffers_notification  # (read per release)
         self._epts = {}
-        self._table = [array("I", [0])]  # what drain() looks endpoints up in
+        self._table = [array("I", [0])] + views  # what drain() looks endpoints up in
         if attach:
             rings.check_formatted(shm, layout)
             self._adopt_indices()
@@ -167,7 +170,7 @@ class RPMsgLite:
         platform.attach(self)
         if master and not attach and vring.must_notify(shm, ctx, 1):
             # One notification on vring 0 means "master ready" (rpmsg_lite.c rpmsg_lite_master_init).
-            self._notify(self._rvec)
+            self._platform.notify(self._rvec)
 
     def _adopt_indices(self):
         """Rebuild local consumer indices from formatted rings (attach).
@@ -270,9 +273,8 @@ class RPMsgLite:
         for ept in self._epts.values():
             ept.link = None
         self._epts = {}
-        self._tables()
         vring.unsized(self._ctx)  # never write to a view that is gone
-        self._view_list = []  # drop exported views so an mmap can be closed
+        self._tables([])  # drop exported views so an mmap can be closed
 
     def __enter__(self):
         return self
@@ -309,14 +311,22 @@ class RPMsgLite:
         self._tables()
         return ept
 
-    def _tables(self):
+    def _tables(self, views=None):
         # drain()'s endpoint table, swapped in as one object: the address
-        # count and addresses, then each endpoint's callback.
+        # count and addresses, then each endpoint's callback, then the
+        # payload view of each buffer (see _view).
         epts = self._epts
+        if views is None:
+            old = self._table
+            views = old[1 + old[0][0] :]
         table = [array("I", [len(epts)] + list(epts))]
         for addr in epts:
             table.append(epts[addr].callback)
-        self._table = table
+        self._table = table + views
+
+    def _view(self, b):
+        table = self._table
+        return table[1 + table[0][0] + b]
 
     def destroy_ept(self, ept):
         self._check_alive()
@@ -388,38 +398,24 @@ class RPMsgLite:
         forever. Raises RPMsgError with ERR_BUFF_SIZE, NOT_READY, ERR_NO_MEM
         or ERR_PARAM, TypeError for data that is not bytes-like; a call that
         raises has taken no buffer."""
-        # The fast path: one viper call does the rest of the checks, takes a
-        # buffer, copies, publishes and says whether to ring the peer.
-        try:
-            ours = ept.link is self
-        except AttributeError:
-            ours = False
-        # 0, BLOCK and a finite timeout below 2**30 ms (a small int
-        # everywhere) need no further check; anything else goes through
-        # _check_send. (BLOCK first: on 32-bit ports it is a long int.)
-        if (
-            not ours
-            or dst >> _SMALL
-            or _type(data) is _str
-            or (timeout_ms != 0 and timeout_ms is not BLOCK and (_type(timeout_ms) is not int or timeout_ms >> _SMALL))
-        ):
-            self._check_send(ept, dst, data, timeout_ms)
-        r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, _len(data))
-        if r > 0:
-            self._notify(self._tvec)
-        elif r:
-            self._send_slow(ept, dst, data, timeout_ms, r)
+        # One viper call checks, sends and rings the peer; anything unusual
+        # (a check failing, no free buffer) goes to the slow path. (Kept to
+        # at most 11 words of locals and stack: a bigger frame is taken from
+        # the heap on every call, py/objfun.c VM_MAX_STATE_ON_STACK.)
+        if _vsend(self, ept, dst, data, timeout_ms):
+            self._send_slow(ept, dst, data, timeout_ms)
 
-    def _send_slow(self, ept, dst, data, timeout_ms, r):
-        while r < 0:
+    def _send_slow(self, ept, dst, data, timeout_ms):
+        self._check_send(ept, dst, data, timeout_ms)  # raises for what the fast path refused
+        while True:
+            r = _vsend(self, ept, dst, data, self)  # (the link: arguments checked)
+            if r >= 0:
+                return
             if r == _DOWN or r == _TOO_BIG:
                 self._check_send(ept, dst, data, timeout_ms)  # raises
             if r == _RESTART:
                 self._master_restarting()
             self._wait_for_tx(timeout_ms)
-            r = _vsend(self._shm, self._ctx, self._lock, ept.addr, dst, data, _len(data))
-        if r:
-            self._notify(self._tvec)
 
     def alloc_tx_buffer(self, timeout_ms=BLOCK):
         """Zero-copy send, step 1: a payload_size memoryview inside a free
@@ -434,25 +430,23 @@ class RPMsgLite:
                 self._master_restarting()
             self._wait_for_tx(timeout_ms)
             b = _valloc(self._shm, self._ctx, self._lock)
-        return self._view_list[b]  # payload_size long (vring.alloc set it)
+        return self._view(b)  # payload_size long (vring.alloc set it)
 
     def send_nocopy(self, ept, dst, buf, size):
         """Zero-copy send, step 2: send ``size`` bytes of a buffer from
         alloc_tx_buffer. Afterwards the buffer belongs to the peer."""
-        try:
-            ours = ept.link is self
-        except AttributeError:
-            ours = False
-        if not ours or dst >> _SMALL or size >> 16 or size > self._payload:
-            # (size >> 16 also refuses a negative or non-int size.)
-            if not isinstance(size, int) or size > self._payload or size < 0:
-                raise RPMsgError(ERR_BUFF_SIZE, "%r bytes exceed the %d-byte payload" % (size, self._payload))
-            self._sender(ept, 0)
-            if not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF:
-                raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
-        r = _vpublish(self._shm, self._ctx, self._lock, buf, ept.addr, dst, size)
+        if _vpublish(self, ept, dst, buf, size):
+            self._nocopy_slow(ept, dst, buf, size)
+
+    def _nocopy_slow(self, ept, dst, buf, size):
+        if not isinstance(size, int) or size > self._payload or size < 0:
+            raise RPMsgError(ERR_BUFF_SIZE, "%r bytes exceed the %d-byte payload" % (size, self._payload))
+        self._sender(ept, 0)
+        if not isinstance(dst, int) or not 0 <= dst <= 0xFFFFFFFF:
+            raise RPMsgError(ERR_PARAM, "dst must be an address 0..0xFFFFFFFF, got %r" % (dst,))
+        r = _vput(self._shm, self._ctx, self._lock, buf, ept.addr, dst, size)
         if r > 0:
-            self._notify(self._tvec)
+            self._platform.notify(self._tvec)
         elif r == _GONE:
             raise self._restarted()
         elif r < 0:
@@ -463,19 +457,13 @@ class RPMsgLite:
     def isr(self, vector_id):
         """Doorbell entry point (env_isr): the platform calls it with the
         vector id it received. Call it from a thread or a scheduled callback,
-        never from a hard IRQ (callbacks run inside it)."""
+        never from a hard IRQ (callbacks run inside it). (Ports reach
+        vring.drain directly through Port.dispatch.)"""
         if vector_id != self._rvec:
             return self._other_vector(vector_id)
         # rpmsg_lite_rx_callback: one viper call delivers every pending
-        # message; a callback that raises interrupts it, then it resumes.
-        while True:
-            try:
-                r = _vdrain(self._shm, self._ctx, self._lock, self._table, self._view_list)
-                break
-            except Exception as e:
-                self._callback_failed(e)
-        if r:
-            self._drained(r)
+        # message; a callback that raises goes to _callback_failed.
+        _vdeliver(self)
 
     def _other_vector(self, vector_id):
         if (vector_id >> 1) != self.link_id or not self._alive or (vector_id & 1) != self.role:
@@ -495,7 +483,7 @@ class RPMsgLite:
             self._master_restarting()
         elif r > 0 and self._consumed_notify:
             # RL_ALLOW_CONSUMED_BUFFERS_NOTIFICATION: one kick per batch.
-            self._notify(self._rvec)
+            self._platform.notify(self._rvec)
 
     def _callback_failed(self, exc):
         # A callback raised inside drain(): its buffer is still held. Give it
@@ -506,7 +494,7 @@ class RPMsgLite:
             if r == _GONE:
                 self._master_restarting()
             elif r >= 0 and self._consumed_notify:
-                self._notify(self._rvec)
+                self._platform.notify(self._rvec)
         self.callback_errors += 1
         self.last_callback_error = exc
         handler = self._error_handler
@@ -544,7 +532,7 @@ class RPMsgLite:
             # (r is 0 when our own doorbell suppression has NO_NOTIFY set on
             # this ring: that flag is for the peer's sends, not this kick.)
             if self._consumed_notify:
-                self._notify(self._rvec)
+                self._platform.notify(self._rvec)
             return
         if not self._alive:
             raise RPMsgError(ERR_PARAM, "the link was deinitialised")

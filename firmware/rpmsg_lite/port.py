@@ -29,13 +29,21 @@ for its first byte when a ``Config`` leaves ``pa_base`` None (None: the
 region's own address, identity mapping as on MCUs).
 ``attach``/``detach`` keep ``links`` (link_id -> link) up to date; override
 them to add to that (e.g. enable an interrupt) and call the base method.
+
+A port whose doorbell is a FIFO of vector ids in memory (the loopback's
+mailboxes) may set ``doorbell_fifo`` to it, an ``array('I')``: head, count, lost,
+mask (capacity - 1, a power of two minus one), then the FIFO. A send then
+posts its vector there itself, as ``notify`` would (one step less per
+message); ports with a hardware doorbell leave it None.
 Counters that grow per message wrap at ``WRAP`` so they stay small ints and
 never allocate.
 """
 
+from array import array
 from micropython import const
 
 from . import env
+from .vring import route as _route
 
 WRAP = const(0x3FFFFFFF)
 
@@ -49,11 +57,14 @@ class Port:
     # Config.doorbell_suppression then keeps NO_NOTIFY set between drains,
     # not only during one, and the peer rings far less often.
     rests = False
+    # The peer's doorbell FIFO, for ports that have one (see above).
+    doorbell_fifo = None  # type: array | None
 
     def __init__(self, config=None):
         self.config = config  # the Config of this port's links (None: Config())
         self.links = {}  # link_id -> the attached RPMsgLite
         self._seq = ()  # the same links, to iterate without allocating
+        self._routes = [array("I", [0])]  # what dispatch() looks vectors up in
 
     # -- what a port implements ------------------------------------------------
 
@@ -80,14 +91,21 @@ class Port:
         return self.config
 
     def attach(self, link):
-        """Route this link's doorbells to ``link.isr`` from now on."""
+        """Route this link's doorbells to it from now on."""
         self.links[link.link_id] = link
-        self._seq = tuple(self.links.values())
+        self._linked()
 
     def detach(self, link):
         if self.links.get(link.link_id) is link:
             del self.links[link.link_id]
-            self._seq = tuple(self.links.values())
+            self._linked()
+
+    def _linked(self):
+        # vring.route's table, swapped in as one object: the count and each
+        # link's RX vector, then the links.
+        seq = tuple(self.links.values())
+        self._seq = seq
+        self._routes = [array("I", [len(seq)] + [link._rvec for link in seq])] + list(seq)
 
     def rest(self):
         """Before sleeping: every link lets the peer ring again and delivers
@@ -111,12 +129,9 @@ class Port:
     # -- shared by every port ------------------------------------------------------
 
     def dispatch(self, vector_id):
-        """Hand one received doorbell to its link; False if no link has it."""
-        link = self.links.get(vector_id >> 1)
-        if link is None:
-            return False
-        link.isr(vector_id)
-        return True
+        """Hand one received doorbell to its link (its RX vector straight to
+        vring.drain, the other to link.isr); False if no link has it."""
+        return _route(self._routes, vector_id) != 0
 
     def master(self, shm=None, link_id=0, attach=False):
         """A master link on this port (``RPMsgLite.master``)."""

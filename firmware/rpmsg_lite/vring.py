@@ -29,6 +29,8 @@ outside the region.
 import micropython
 from micropython import const
 
+from .env import BLOCK as _BLOCK  # (the object: send() tests identity first)
+
 # -- ctx layout (words) --------------------------------------------------------
 # Two queue blocks (TX, then RX), then the link's buffer geometry and state,
 # then three tables (ownership bytes, descriptor u16s, view addresses),
@@ -86,7 +88,12 @@ _C_DESCS = const(_C_STATE + 1)  # word index of the descriptor table (u16 per bu
 _C_VIEWS = const(_C_DESCS + 1)  # word index of the view address table
 _C_LENW = const(_C_VIEWS + 1)
 _C_ADDR_SHIFT = const(_C_LENW + 1)
-_C_WORDS = const(_C_ADDR_SHIFT + 1)
+# The doorbell send() rings itself (see doorbell()): the vector, and 1 when
+# the port's bell is a FIFO mailbox (else it is the port's notify).
+_C_TVEC = const(_C_ADDR_SHIFT + 1)
+_C_FIFO = const(_C_TVEC + 1)
+_C_LOCKED = const(_C_FIFO + 1)  # 1: the link has a lock (threads or two cores)
+_C_WORDS = const(_C_LOCKED + 1)
 
 _PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
 _PROD_VALID = const(1)
@@ -110,6 +117,24 @@ _TOO_BIG = const(-8)  # send: more than payload_size bytes
 
 _USED_F_NO_NOTIFY = const(1)  # VRING_USED_F_NO_NOTIFY (virtio_ring.h)
 _HEADER = const(16)
+_SLOW = const(1)  # send/publish: not done, the caller's slow path decides
+
+# FIFO mailbox words (port.py, "doorbell_fifo"): head, count, lost, mask, then the FIFO.
+_M_HEAD = const(0)
+_M_COUNT = const(1)
+_M_LOST = const(2)
+_M_MASK = const(3)
+_M_FIFO = const(4)
+
+# Objects viper code compares arguments with (viper has no object constants).
+# (Written as ~: -0x40000000 would be folded from 0x40000000, a long int
+# on 32-bit ports, and stay one, slow and allocating.)
+_HIGH = ~0x3FFFFFFF  # x & _HIGH == 0: an int 0 .. 2**30 - 1
+_HIGH16 = ~0xFFFF
+_len = len
+_type = type
+_str = str
+_exc = None  # the exception a callback raised (viper has no typed "as" target)
 
 
 # -- ctx: made and changed by the link's slow paths ----------------------------
@@ -166,6 +191,15 @@ def options(ctx, freed, suppress, until_rest):
     drains until rest() when until_rest."""
     ctx[_C_FREED] = 1 if freed else 0
     ctx[_C_SUPPRESS] = (2 if until_rest else 1) if suppress else 0
+
+
+def doorbell(ctx, vector, fifo, locked):
+    """What send() and publish() ring themselves: ``vector`` into the
+    port's FIFO mailbox (``fifo`` True, see port.py) or through its notify,
+    and whether the link has a lock to take."""
+    ctx[_C_TVEC] = vector
+    ctx[_C_FIFO] = 1 if fifo else 0
+    ctx[_C_LOCKED] = 1 if locked else 0
 
 
 def rest(shm, ctx, lock):
@@ -334,35 +368,63 @@ def _take(shm, ctx, q: int) -> int:
 
 
 @micropython.viper
-def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
-    """A copy send in one call: take a TX buffer, copy n bytes of data,
-    write the header, publish, and decide the doorbell (virtqueue.c
-    virtqueue_kick: none when used.flags has NO_NOTIFY). Returns 1 (ring the
-    peer), 0 (do not), or _DOWN / _TOO_BIG (nothing done), _EMPTY (no free
-    buffer), _JUMP, _RESTART. ``data`` must be a buffer: anything else
-    raises before a buffer is taken."""
+def send(link, ept, dst, data, timeout) -> int:
+    """link.send(ept, dst, data, timeout) in one call: check the arguments,
+    take a TX buffer, copy, write the header, publish, and ring the peer
+    unless used.flags has NO_NOTIFY (virtqueue.c virtqueue_kick). Returns 0
+    once sent. Anything unusual returns non-zero with nothing done: the
+    caller's slow path checks the arguments (raising), then calls again with
+    ``timeout`` = the link itself, which skips the checks and returns the
+    reason instead: _DOWN, _TOO_BIG, _EMPTY (no free buffer), _JUMP,
+    _RESTART. Non-buffer data raises TypeError before anything changes."""
+    if timeout is not link:
+        # The common case, checked without a call: an endpoint of this link,
+        # dst and timeout small ints (or BLOCK), data not a str. Anything
+        # else (an AttributeError or TypeError included) is the slow path's.
+        try:
+            if ept.link is not link:
+                return _SLOW
+            if dst & _HIGH:
+                return _SLOW
+            if timeout is not _BLOCK:
+                if timeout & _HIGH:
+                    return _SLOW
+            if _type(data) is _str:
+                return _SLOW
+            n = int(_len(data))
+        except Exception:
+            return _SLOW
+    else:
+        n = int(_len(data))
     d8 = ptr8(data)  # raises TypeError for a non-buffer, before anything changes
+    ctx = link._ctx
     c8 = ptr8(ctx)
     c = ptr32(c8)
     if c[_C_UP] == 0:
         return _DOWN
     if uint(n) > uint(c[_C_PAYLOAD]):
         return _TOO_BIG
+    src = int(ept.addr)
+    d = int(dst)
+    shm = link._shm
     s8 = ptr8(shm)
     s16 = ptr16(s8)
     s32 = ptr32(s8)
-    if lock:
+    locked = c[_C_LOCKED]
+    lock = ctx
+    if locked:
+        lock = link._lock
         lock.acquire()
     # Take (rpmsg_lite.c rpmsg_lite_alloc_tx_buffer).
     result = _BAD
     while result == _BAD:
         result = int(_take(shm, ctx, _TX))
     if result < 0:
-        if lock:
+        if locked:
             lock.release()
         return result
     b = result  # stays _B_PEER: published below, under the same lock
-    d = ptr16(c8)[(c[_C_DESCS] << 1) + b]
+    desc = ptr16(c8)[(c[_C_DESCS] << 1) + b]
     # Payload: words when the source is word aligned (the destination always
     # is), bytes otherwise (Cortex-M0+ faults on unaligned word access).
     h = c[_C_BUF_OFF] + b * c[_C_BUF_SIZE]
@@ -382,7 +444,7 @@ def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
     # Header (rpmsg_lite.c rpmsg_lite_format_message): src, dst, len, flags
     # 0; reserved is left as it is, as RPMsg-Lite does.
     s32[h >> 2] = src
-    s32[(h + 4) >> 2] = dst
+    s32[(h + 4) >> 2] = d
     s16[(h + 12) >> 1] = n
     s16[(h + 14) >> 1] = 0
     # Publish: the slot before the index (virtqueue.c vq_ring_update_avail,
@@ -390,12 +452,12 @@ def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
     idx = c[_TX + _Q_PROD]
     slot = idx & c[_TX + _Q_MASK]
     if c[_TX + _Q_DRIVER]:
-        s16[(c[_TX + _Q_AVAIL] + 4 + 2 * slot) >> 1] = d
+        s16[(c[_TX + _Q_AVAIL] + 4 + 2 * slot) >> 1] = desc
         own = (c[_TX + _Q_AVAIL] + 2) >> 1
     else:
         w = (c[_TX + _Q_USED] + 4 + 8 * slot) >> 2
-        s32[w] = d
-        s32[w + 1] = s32[(c[_TX + _Q_DESC] + 16 * d + 8) >> 2]
+        s32[w] = desc
+        s32[w + 1] = s32[(c[_TX + _Q_DESC] + 16 * desc + 8) >> 2]
         own = (c[_TX + _Q_USED] + 2) >> 1
     idx = (idx + 1) & 0xFFFF
     s16[own] = idx
@@ -406,12 +468,24 @@ def send(shm, ctx, lock, src: int, dst: int, data, n: int) -> int:
     # then visible before the load below, as env_mb() orders them in
     # virtqueue.c virtqueue_kick. (The receiver has the same barrier between
     # clearing NO_NOTIFY and its last look at the ring, see rest().)
-    if lock:
+    if locked:
         lock.release()
     if s16[c[_TX + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
         return 0
     c[_TX + _Q_BELLS] += 1  # (a lost increment under a race only skews the count)
-    return 1
+    bell = link._bell
+    if c[_C_FIFO]:
+        # The port's doorbell FIFO (port.py "doorbell_fifo"), what its notify would do.
+        m = ptr32(bell)
+        k = m[_M_COUNT]
+        if k > m[_M_MASK]:
+            m[_M_LOST] += 1
+        else:
+            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = c[_C_TVEC]
+            m[_M_COUNT] = k + 1
+    else:
+        bell(c[_C_TVEC])
+    return 0
 
 
 def _cut(view, n):
@@ -420,35 +494,43 @@ def _cut(view, n):
 
 
 @micropython.viper
-def drain(shm, ctx, lock, table, views) -> int:
-    """Deliver every pending message (rpmsg_lite.c rpmsg_lite_rx_callback):
-    take it, find its endpoint in ``table`` ([array('I') of count and
-    addresses, then each endpoint's callback]), call callback(payload, src)
+def drain(link) -> int:
+    """Deliver every pending message of ``link`` (rpmsg_lite.c
+    rpmsg_lite_rx_callback): take it, find its endpoint in link._table
+    ([array('I') of count and addresses, then each endpoint's callback,
+    then the payload view of each buffer]), call callback(payload, src)
     and give the buffer back unless the callback returned HOLD (1), in
     which case its descriptor index is stamped in the header's reserved
     field as rpmsg_lite_rx_callback does. Unknown destinations are released
-    silently (counted). With suppression on, used.flags of the RX ring
-    carries NO_NOTIFY while this runs, cleared before returning and the ring
-    checked once more (a message published meanwhile is delivered now).
+    silently (counted). With suppression on, used.flags of the RX ring carries NO_NOTIFY while
+    this runs, cleared before returning and the ring checked once more (a
+    message published meanwhile is delivered now).
 
     Returns buffers given back (when consumed-buffer reporting is on, else
-    0), or _RESTART. If a callback raises, the exception propagates with the
-    buffer still held and its number in ctx (see abandon())."""
+    0), or _RESTART. If a callback raises, the exception propagates with
+    the buffer still held and its number in ctx (see deliver())."""
+    ctx = link._ctx
+    shm = link._shm
     c8 = ptr8(ctx)
     c = ptr32(c8)
     c16 = ptr16(c8)
     s8 = ptr8(shm)
     s16 = ptr16(s8)
     s32 = ptr32(s8)
-    ea = ptr32(table[0])
     st = c[_C_STATE] << 2
     ds = c[_C_DESCS] << 1
     used = c[_RX + _Q_USED]
     suppress = c[_C_SUPPRESS]
+    locked = c[_C_LOCKED]
+    lock = ctx
+    table = ctx  # loaded with the first message
+    count = -1
+    ea = c
     freed = 0
     done = -1  # a buffer to give back after the next take
     held = -1  # a buffer to stamp before the next take (its callback held it)
-    if lock:
+    if locked:
+        lock = link._lock
         lock.acquire()
     if suppress:
         s16[used >> 1] = s16[used >> 1] | _USED_F_NO_NOTIFY
@@ -496,7 +578,7 @@ def drain(shm, ctx, lock, table, views) -> int:
                 # doorbell. (Without a full barrier between the two, one can
                 # still be missed: the ports' periodic poll bounds that delay.)
                 s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
-                if lock:
+                if locked:
                     lock.release()  # a full barrier (see send)
                     lock.acquire()
                 if int(pending(shm, ctx, 1)):
@@ -522,8 +604,12 @@ def drain(shm, ctx, lock, table, views) -> int:
         if lenw:
             v = c[_C_VIEWS] + 2 * b
             ptr32(c[v] | (c[v + 1] << c[_C_ADDR_SHIFT]))[lenw - 1] = n
-        # Endpoint lookup: a linear scan of the address table.
-        count = ea[0]
+        # Endpoint lookup: a linear scan of the address table (the table
+        # of this drain: a callback that adds an endpoint swaps in a new one).
+        if count < 0:
+            table = link._table
+            ea = ptr32(table[0])
+            count = ea[0]
         e = 1
         while e <= count and ea[e] != dst:
             e += 1
@@ -531,9 +617,9 @@ def drain(shm, ctx, lock, table, views) -> int:
             c[_C_UNKNOWN] += 1
             done = b
             continue
-        if lock:
+        if locked:
             lock.release()
-        p = views[b]
+        p = table[count + 1 + b]
         if not lenw:
             p = _cut(p, n)
         c[_C_CUR] = b + 1
@@ -543,16 +629,63 @@ def drain(shm, ctx, lock, table, views) -> int:
             held = b
         else:
             done = b
-        if lock:
+        if locked:
             lock.acquire()
     if suppress == 1 or b == _RESTART:
         s16[used >> 1] = s16[used >> 1] & ~_USED_F_NO_NOTIFY
-    if lock:
+    if locked:
         lock.release()
     if b == _RESTART:
         return _RESTART
     if c[_C_FREED]:
         return freed
+    return 0
+
+
+@micropython.viper
+def deliver(link):
+    """drain() until done: a callback that raised goes to
+    link._callback_failed (its buffer is still held), then delivery goes
+    on; a non-zero result goes to link._drained."""
+    global _exc
+    while True:
+        try:
+            r = int(drain(link))
+            break
+        except Exception as _exc:
+            link._callback_failed(_exc)
+    if r:
+        link._drained(r)
+
+
+@micropython.viper
+def route(routes, vector: int) -> int:
+    """Hand one doorbell to the link it belongs to (env_isr): ``routes`` is
+    Port._routes, [array('I') of count and each link's RX vector, then the
+    links]. A link's RX vector goes straight to drain() (deliver() written
+    out), its other vector to link.isr(). Returns 1, or 0 if no link has
+    the vector."""
+    global _exc
+    ea = ptr32(routes[0])
+    n = ea[0]
+    i = 1
+    while i <= n:
+        v = ea[i]
+        if (v >> 1) == (vector >> 1):
+            link = routes[i]
+            if v != vector:
+                link.isr(vector)
+                return 1
+            while True:
+                try:
+                    r = int(drain(link))
+                    break
+                except Exception as _exc:
+                    link._callback_failed(_exc)
+            if r:
+                link._drained(r)
+            return 1
+        i += 1
     return 0
 
 
@@ -585,7 +718,54 @@ def release(shm, ctx, lock, view, b: int) -> int:
 
 
 @micropython.viper
-def publish(shm, ctx, lock, view, src: int, dst: int, n: int) -> int:
+def publish(link, ept, dst, view, size) -> int:
+    """link.send_nocopy(ept, dst, view, size) in one call when the
+    arguments are the usual ones (as send()): put() then ring the peer.
+    Returns 0 once sent, else non-zero with nothing changed (check the
+    arguments, then use put()); raises link._restarted() for _GONE."""
+    try:
+        if ept.link is not link:
+            return _SLOW
+        if dst & _HIGH:
+            return _SLOW
+        if size & _HIGH16:
+            return _SLOW
+    except Exception:
+        return _SLOW
+    n = int(size)
+    ctx = link._ctx
+    if n > ptr32(ctx)[_C_PAYLOAD]:
+        return _SLOW
+    r = int(put(link._shm, ctx, link._lock, view, ept.addr, dst, n))
+    if r == 1:
+        ring(link)
+    elif r == _GONE:
+        raise link._restarted()
+    elif r < 0:
+        return r  # _NOT_MINE: nothing changed, the slow path's put() says so again
+    return 0
+
+
+@micropython.viper
+def ring(link):
+    """Ring the peer with the link's TX vector: into the port's FIFO
+    mailbox (port.py "doorbell_fifo"), or through its notify."""
+    c = ptr32(link._ctx)
+    bell = link._bell
+    if c[_C_FIFO]:
+        m = ptr32(bell)
+        k = m[_M_COUNT]
+        if k > m[_M_MASK]:
+            m[_M_LOST] += 1
+        else:
+            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = c[_C_TVEC]
+            m[_M_COUNT] = k + 1
+    else:
+        bell(c[_C_TVEC])
+
+
+@micropython.viper
+def put(shm, ctx, lock, view, src: int, dst: int, n: int) -> int:
     """Send the buffer whose payload ``view`` is (from alloc()), n bytes:
     header (src, dst, len, flags 0), then publish. Returns 1 (ring the
     peer), 0, _NOT_MINE (not a TX buffer taken by alloc) or _GONE."""
