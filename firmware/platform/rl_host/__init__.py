@@ -24,7 +24,7 @@ from micropython import const
 from rpmsg_lite import env
 from rpmsg_lite.port import Port, WRAP
 from rpmsg_lite.config import Config
-from rpmsg_lite.vring import pending
+from rpmsg_lite.vring import pending, deliver as _deliver, route as _route
 from time import ticks_us, ticks_diff  # (after rpmsg_lite.env: on CPython the shim adds them)
 from _thread import get_ident
 from .hostos import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
@@ -115,7 +115,7 @@ class HostPort(Port):
 
     # -- the platform contract -----------------------------------------------
 
-    def _deliver(self, link, vector):
+    def _deliver(self, link):
         # Doorbells rung by the callbacks of this delivery (an echo answering
         # each message) are written once, when it ends: a batch of k
         # messages wakes the peer once, not k times. Only this thread's:
@@ -124,7 +124,7 @@ class HostPort(Port):
         # which writes them first.
         self._defer = self._me()
         try:
-            link.isr(vector)
+            _deliver(link)  # (link.isr of its RX vector, without the bytecode call)
         finally:
             self._defer = None
             if self._deferred:
@@ -181,17 +181,13 @@ class HostPort(Port):
 
     def attach(self, link):
         Port.attach(self, link)
-        self._watch()
         if self.creator:
             self._os.touch(self.path + ".ready")
 
-    def detach(self, link):
-        Port.detach(self, link)
-        self._watch()
-
-    def _watch(self):
+    def _linked(self):
+        Port._linked(self)
         # What the spin of wait() looks at: the RX ring of every link.
-        self._rings = tuple((x, x._shm, x._ctx, x._rvec) for x in self._seq)
+        self._rings = tuple((x, x._shm, x._ctx) for x in self._seq)
 
     def wait(self, ms):
         """Wait up to ms for doorbells and deliver them; returns how many
@@ -202,9 +198,9 @@ class HostPort(Port):
         if self._deferred and self._defer == self._me():
             self._flush()  # (a callback waits: ring for what it sent first)
         if self._hot:
-            for link, shm, ctx, vector in self._rings:  # (the spin's first round, inline)
+            for link, shm, ctx in self._rings:  # (the spin's first round, inline)
                 if pending(shm, ctx, 1):
-                    self._deliver(link, vector)
+                    self._deliver(link)
                     return 1
             if self._spin():
                 return 1
@@ -236,13 +232,13 @@ class HostPort(Port):
         yld = self._yield
         start = ticks_us()
         while True:
-            for link, shm, ctx, vector in rings:
+            for link, shm, ctx in rings:
                 if pending(shm, ctx, 1):
                     # (As a doorbell would: service() dispatches the RX
                     # vector whatever the link's state. _hot is first set
                     # by a delivery, which on a remote follows the init
                     # kick that brings it up: the FIFO keeps order.)
-                    self._deliver(link, vector)
+                    self._deliver(link)
                     return True
             if ticks_diff(ticks_us(), start) >= _SPIN_US:
                 return False
@@ -261,7 +257,7 @@ class HostPort(Port):
             total += n >> 2
             self._hot = True
             self.doorbells = (self.doorbells + (n >> 2)) & WRAP
-            # A notification means "look at this vring": isr drains it
+            # A notification means "look at this vring": drain takes it
             # completely, so repeats of a vector within one batch are
             # served by a single call (bit k of seen: vector k < 30).
             seen = 0
@@ -273,9 +269,7 @@ class HostPort(Port):
                     if seen & (1 << v):
                         continue
                     seen |= 1 << v
-                link = self.links.get(v >> 1)
-                if link is not None:
-                    link.isr(v)
+                _route(self._routes, v)  # (read each time: a callback may detach a link)
             if n < len(rx):
                 return total
 
