@@ -86,4 +86,9 @@ def test_instruction_counts_repeat_exactly():
         runs.append(json.loads([line for line in out.splitlines() if line.startswith("{")][-1]))
     assert runs[0] == runs[1]
     assert set(runs[0]) >= {"copy_send_and_callback_64", "ring_pop", "ring_push", "heap_link_n2"}
+    modules = runs[0].pop("link_modules")
     assert all(v > 0 for v in runs[0].values()), runs[0]
+    # What a link with callbacks keeps imported: the package, link, vring...
+    assert {"rpmsg_lite", "rpmsg_lite.link", "rpmsg_lite.vring"} <= set(modules), modules
+    # ...but not what loads on first use or is dropped after bring-up.
+    assert not {"rpmsg_lite.queue", "rpmsg_lite.bringup", "rpmsg_lite.slowpath"} & set(modules), modules

@@ -28,8 +28,6 @@ TARGETS = {
     "link_mpy_armv6m_bytes_max": 12 * 1024,
     "heap_link_n2_bytes_max": 640,
 }
-# The core modules a link with callbacks does not import (loaded on first use).
-OPTIONAL = ("queue.py", "nameservice.py", "console.py", "echo.py", "inspector.py", "regs.py", "aio.py")
 
 
 def instruction_counts(board="qemu_mps2_an385"):
@@ -46,7 +44,12 @@ def instruction_counts(board="qemu_mps2_an385"):
     return runs
 
 
-def mpy_sizes():
+def mpy_sizes(link_modules):
+    """.mpy bytes per module and architecture; "link" adds up the core
+    modules in ``link_modules`` (what a link with callbacks has in
+    sys.modules on the board, see bench.py)."""
+    keep = {m.replace(".", "/") + ".py" for m in link_modules}
+    keep |= {m.replace(".", "/") + "/__init__.py" for m in link_modules}
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import deploy
 
@@ -73,7 +76,7 @@ def mpy_sizes():
                 size = os.path.getsize(out)
                 sizes[arch][name] = size
                 totals[arch][kind] += size
-                if kind == "core" and name.rsplit("/", 1)[-1] not in OPTIONAL:
+                if kind == "core" and name in keep:
                     totals[arch]["link"] += size  # what a link with callbacks imports
     return sizes, totals
 
@@ -81,8 +84,8 @@ def mpy_sizes():
 def main(boards):
     runs = instruction_counts()
     m0 = instruction_counts("qemu_microbit_m0")
-    sizes, totals = mpy_sizes()
     first = runs[0]
+    sizes, totals = mpy_sizes(first["link_modules"])
     report = {
         "cortex_m3_instructions": first,
         "cortex_m0_instructions": m0[0],

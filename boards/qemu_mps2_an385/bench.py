@@ -6,17 +6,45 @@
 # +0, VALUE +4, RELOAD +8) counts down at 25 MHz, so one tick is 40
 # instructions (see above). Each figure is the cost of one operation,
 # averaged over ROUNDS runs after a warm-up, minus the same loop calling an
-# empty step. Prints one JSON line.
+# empty step. Prints one JSON line. First, before anything else of the
+# package is imported, the modules a link with callbacks keeps: a master and
+# a remote link, one endpoint each, a send and its delivery ("link_modules",
+# whose .mpy sizes tools/qemu_bench.py adds up).
 
 import gc
 import json
 import micropython
-
-from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK
-from rpmsg_lite import vring
-from rl_loopback import Loopback
-
 import sys
+
+
+def _link_modules():
+    from rpmsg_lite import RPMsgLite, Config
+    from rl_loopback import Loopback
+
+    got = []
+    cfg = Config()
+    shm = bytearray(cfg.shm_size)
+    loop = Loopback()
+    master = RPMsgLite.master(shm, loop.master, cfg)
+    remote = RPMsgLite.remote(shm, loop.remote, cfg)
+    loop.deliver()
+    ept = master.create_ept(30, _release)
+    remote.create_ept(40, lambda payload, src: got.append(bytes(payload)))
+    master.send(ept, 40, b"ping", 0)
+    loop.deliver()
+    assert got == [b"ping"], got
+    return sorted(k for k in sys.modules if k == "rpmsg_lite" or k.startswith("rpmsg_lite."))
+
+
+def _release(payload, src):
+    return 0
+
+
+LINK_MODULES = _link_modules()
+
+from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK  # noqa: E402
+from rpmsg_lite import vring  # noqa: E402
+from rl_loopback import Loopback  # noqa: E402
 
 ROUNDS = 50
 # The Cortex-M0 board (qemu_microbit_m0, nRF51) runs this file too; its
@@ -81,10 +109,6 @@ def measure(step, rig, n=ROUNDS):
 
 def _empty(rig, i):
     pass
-
-
-def _release(payload, src):
-    return 0
 
 
 class Rig:
@@ -215,6 +239,7 @@ def run():
         gc.collect()
         out["heap_link_n%d" % count] = free - gc.mem_free()
         links.append((shm, loop, link))
+    out["link_modules"] = LINK_MODULES
     print(json.dumps(out))
 
 

@@ -52,10 +52,13 @@ _lazy = {
 
 
 def __getattr__(attr):
-    mod = _lazy.get(attr)
-    if mod is None:
+    # A lazy name, or a submodule not loaded yet (MicroPython's
+    # `from rpmsg_lite import rings` asks here before importing it).
+    mod = _lazy.get(attr, attr)
+    try:
+        value = __import__("rpmsg_lite." + mod, None, None, [attr])
+    except ImportError:
         raise AttributeError(attr)
-    value = __import__("rpmsg_lite." + mod, None, None, [attr])
     if mod != attr:
         value = getattr(value, attr)
     globals()[attr] = value

@@ -3,17 +3,14 @@
 Nothing in shared memory records the buffer count, payload size, VRING_ALIGN
 or VRING_SIZE (docs/protocol.md#layout), so a mismatch between the cores breaks the
 link silently. Config validates each value against RPMsg-Lite's own limits
-and computes the derived sizes once.
+and computes the derived sizes once (the checks and their messages are in
+bringup.py, loaded for the call).
 """
 
 from micropython import const
 
-# RPMsg-Lite limits (rpmsg_default_config.h: RL_MAX_BUFFER_COUNT, RL_MAX_VRING_ALIGN).
-_MAX_BUFFER_COUNT = const(32768)
-_MAX_VRING_ALIGN = const(65536)
-# The header's len field is 16 bits (docs/protocol.md#header), so a larger payload could not be
-# described on the wire.
-_MAX_PAYLOAD = const(0xFFFF)
+from .env import bring_up
+
 HEADER_SIZE = const(16)
 
 
@@ -36,10 +33,6 @@ def computed_vring_size(count, align):
         + align_up(6 + 2 * count + 2, align)
         + align_up(12 + 8 * count + 2, align)
     )
-
-
-def _is_power_of_two(v):
-    return v > 0 and (v & (v - 1)) == 0
 
 
 class Config:
@@ -68,6 +61,19 @@ class Config:
                    the drain returns. Local only: the peer needs no setting.
     """
 
+    # Set by bringup.check_config (declared for type checkers; no code).
+    buffer_count: int
+    payload_size: int
+    vring_align: int
+    vring_size: int
+    pa_base: "int | None"
+    consumed_buffers_notification: bool
+    doorbell_suppression: bool
+    buffer_size: int
+    vring_fill: int
+    buffers_offset: int
+    shm_size: int
+
     def __init__(
         self,
         buffer_count=2,
@@ -78,52 +84,17 @@ class Config:
         consumed_buffers_notification=False,
         doorbell_suppression=False,
     ):
-        if not isinstance(buffer_count, int) or not _is_power_of_two(buffer_count):
-            raise ValueError("buffer_count must be a power of two, got %r" % (buffer_count,))
-        if buffer_count > _MAX_BUFFER_COUNT:
-            raise ValueError("buffer_count %d exceeds RPMsg-Lite's limit of 32768" % buffer_count)
-        if not isinstance(payload_size, int) or not 0 < payload_size <= _MAX_PAYLOAD:
-            raise ValueError("payload_size must be 1..65535 (16-bit header len), got %r" % (payload_size,))
-        if (
-            not isinstance(vring_align, int)
-            or not _is_power_of_two(vring_align)
-            or not 4 <= vring_align <= _MAX_VRING_ALIGN
-        ):
-            # Below 4 the used ring's 32-bit entries would be misaligned.
-            raise ValueError("vring_align must be a power of two in 4..65536, got %r" % (vring_align,))
-        fill = vring_bytes(buffer_count, vring_align)
-        if vring_size is None:
-            vring_size = computed_vring_size(buffer_count, vring_align)
-        elif not isinstance(vring_size, int) or vring_size & 3 or vring_size < fill:
-            raise ValueError(
-                "vring_size %r must be a word-aligned number >= %d (one vring's extent for "
-                "%d buffers at align %d)" % (vring_size, fill, buffer_count, vring_align)
-            )
-        if pa_base is not None and (not isinstance(pa_base, int) or pa_base & 3 or not 0 <= pa_base <= 0xFFFFFFFF):
-            raise ValueError("pa_base must be a word-aligned 32-bit address, got %r" % (pa_base,))
-        self.buffer_count = buffer_count
-        self.payload_size = payload_size
-        self.vring_align = vring_align
-        self.vring_size = vring_size
-        self.pa_base = pa_base
-        self.consumed_buffers_notification = bool(consumed_buffers_notification)
-        self.doorbell_suppression = bool(doorbell_suppression)
-        # Derived sizes (docs/protocol.md#layout).
-        self.buffer_size = align_up(payload_size + HEADER_SIZE, 4)
-        self.vring_fill = fill
-        self.buffers_offset = 2 * vring_size  # RL_VRING_OVERHEAD, word aligned already
-        self.shm_size = self.buffers_offset + 2 * buffer_count * self.buffer_size
+        bring_up(
+            "check_config",
+            self,
+            buffer_count,
+            payload_size,
+            vring_align,
+            vring_size,
+            pa_base,
+            consumed_buffers_notification,
+            doorbell_suppression,
+        )
 
     def __repr__(self):
-        return (
-            "Config(buffer_count=%d, payload_size=%d, vring_align=%#x, vring_size=%#x, pa_base=%s, "
-            "consumed_buffers_notification=%s, doorbell_suppression=%s)"
-        ) % (
-            self.buffer_count,
-            self.payload_size,
-            self.vring_align,
-            self.vring_size,
-            "None" if self.pa_base is None else "%#x" % self.pa_base,
-            self.consumed_buffers_notification,
-            self.doorbell_suppression,
-        )
+        return bring_up("config_repr", self)

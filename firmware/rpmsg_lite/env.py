@@ -52,10 +52,14 @@ try:
     import _thread  # pyright: ignore[reportMissingImports]
 
     new_lock = _thread.allocate_lock
+    _me = _thread.get_ident
 except ImportError:
 
     def new_lock():
         return None
+
+    def _me():
+        return 0
 
 
 def check_timeout(timeout_ms):
@@ -68,3 +72,64 @@ def check_timeout(timeout_ms):
 def expired(start, timeout_ms):
     """True once timeout_ms have passed since ticks_ms() returned start."""
     return timeout_ms != BLOCK and ticks_diff(ticks_ms(), start) >= timeout_ms
+
+
+# Loading a module on first use from two threads at once could hand one of
+# them a module still executing, so one thread at a time loads (a load may
+# start another: reentrant per thread). _by: the loading thread, its depth.
+_guard = new_lock()
+_by = [None, 0]
+
+
+def _enter():
+    if _guard:
+        me = _me()
+        if _by[0] != me:
+            _guard.acquire()
+            _by[0] = me
+        _by[1] += 1
+
+
+def _leave():
+    if _guard:
+        _by[1] -= 1
+        if not _by[1]:
+            _by[0] = None
+            _guard.release()
+
+
+def load(name, attr):
+    """``rpmsg_lite.<name>.<attr>``, importing the module on first use."""
+    _enter()
+    try:
+        return getattr(__import__(__name__[:-3] + name, None, None, (attr,)), attr)
+    finally:
+        _leave()
+
+
+# The modules bring-up may load that a running link does not need.
+_SETUP = ("bringup", "layout", "rings", "views", "ringops")
+
+
+def bring_up(what, *args):
+    """bringup.<what>(*args), then drop from sys.modules (and the package)
+    each of _SETUP that this call loaded: on a board that loads .mpy files
+    their code leaves RAM again (README, "Footprint"). Frozen code is in
+    flash either way; a later call simply imports them again."""
+    import sys
+
+    mods = sys.modules
+    pkg = __name__[:-3]  # "rpmsg_lite." (this module is rpmsg_lite.env)
+    _enter()
+    new = [n for n in _SETUP if pkg + n not in mods]
+    try:
+        return load("bringup", what)(*args)
+    finally:
+        top = mods.get(pkg[:-1])
+        for n in new:
+            if mods.pop(pkg + n, None) is not None and top is not None:
+                try:
+                    delattr(top, n)
+                except AttributeError:
+                    pass
+        _leave()

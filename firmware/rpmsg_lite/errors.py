@@ -18,21 +18,14 @@ ERR_NO_BUFF = const(-5006)  # receive queue empty within the timeout
 NOT_READY = const(-5007)  # link is down (not yet up, or deinitialised)
 ALREADY_DONE = const(-5008)  # defined by RPMsg-Lite, unused
 
-_NAMES = {
-    ERR_NO_MEM: "RL_ERR_NO_MEM",
-    ERR_BUFF_SIZE: "RL_ERR_BUFF_SIZE",
-    ERR_PARAM: "RL_ERR_PARAM",
-    ERR_DEV_ID: "RL_ERR_DEV_ID",
-    ERR_MAX_VQ: "RL_ERR_MAX_VQ",
-    ERR_NO_BUFF: "RL_ERR_NO_BUFF",
-    NOT_READY: "RL_NOT_READY",
-    ALREADY_DONE: "RL_ALREADY_DONE",
-}
+# The RL_* names of -5001, -5002, ... (compact: a link imports this module).
+_NAMES = ("ERR_NO_MEM", "ERR_BUFF_SIZE", "ERR_PARAM", "ERR_DEV_ID", "ERR_MAX_VQ", "ERR_NO_BUFF", "NOT_READY", "ALREADY_DONE")
 
 
 def error_name(code):
     """The RL_* name of an error code ("RL_ERR_NO_MEM"), or "RL_<code>"."""
-    return _NAMES.get(code, "RL_" + str(code))
+    i = ERR_NO_MEM - code
+    return "RL_" + (_NAMES[i] if 0 <= i < 8 else str(code))
 
 
 class RPMsgError(Exception):

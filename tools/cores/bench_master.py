@@ -95,7 +95,7 @@ class Bench:
         # A window smaller than the ring nearly always finds a buffer: send
         # (waiting if need be) without asking first. A larger one is
         # back-pressure: ask, and receive while none is free.
-        roomy = window < self.link.layout.count
+        roomy = window < self.link.config.buffer_count
         while done < n:
             if sent < n and sent - done < window and (roomy or free()):
                 started[sent % window] = ticks_us()
