@@ -64,14 +64,14 @@ class AsyncQueue(Queue):
         return r
 
     async def _ready(self, timeout_ms):
-        if self._tail != self._head:
+        if len(self):
             return
         if timeout_ms == 0:
             raise RPMsgError(ERR_NO_BUFF, "queue is empty")
         check_timeout(timeout_ms)
         flag = self._flag
         start = ticks_ms()
-        while self._tail == self._head:
+        while not len(self):
             if timeout_ms == BLOCK:
                 await flag.wait()
                 continue

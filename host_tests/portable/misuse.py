@@ -105,7 +105,7 @@ def _snapshot(f):
         out.append(sorted(link._epts.keys()))
         out.append((link._up, link._alive, link.unknown_dst, link.callback_errors))
     for q in (f.qm, f.qr):
-        out.append((q._head, q._tail, q.src))
+        out.append((q._st[0], q._st[1], q.src))  # queue.py: head, tail
     out.append((p.loop.master.pending(), p.loop.remote.pending()))
     out.append((bytes(f.dead_shm), bytes(f.other.shm)))
     return out
@@ -295,7 +295,7 @@ class Fuzzer:
             return "recv.timeout", "recv(timeout=%r)" % (t,), lambda: q.recv(bytearray(64), t), True
         if k == 1:
             if len(q):
-                n = len(q._payloads[q._head & q._mask])
+                n = q._st[16 + 3 * (q._st[0] & q._mask) + 1]  # queue.py: the next message's length
                 if n == 0:
                     return "recv.small", "recv_into(bytearray(0))", lambda: q.recv_into(bytearray(0), 0), False
                 return "recv.small", "recv_into(bytearray(%d))" % (n - 1), lambda: q.recv_into(bytearray(n - 1), 0), True
