@@ -55,7 +55,7 @@ _LEN = const(12)
 _CSRC = const(13)
 _RXQ = const(14)
 _HELD = const(15)
-_SLOTS = const(16)  # per message: buffer, length, src
+_SLOTS = const(16)  # per message: buffer | length << 16, src
 
 # _into's results (a length otherwise) and modes.
 _EMPTY = const(-1)
@@ -83,9 +83,9 @@ def _into(q, buf, mode: int) -> int:
     h = st[_HEAD]
     if h == st[_TAIL]:
         return _EMPTY
-    i = _SLOTS + 3 * (h & st[_MASK])
-    b = st[i]
-    n = st[i + 1]
+    i = _SLOTS + 2 * (h & st[_MASK])
+    b = st[i] & 0xFFFF
+    n = int(uint(st[i]) >> 16)
     if mode == _CHECK:
         if n == 0 or int(_len(buf)) < n:
             return _ZERO
@@ -123,7 +123,7 @@ def _into(q, buf, mode: int) -> int:
             while k < n:
                 d8[k] = s8[k]
                 k += 1
-    st[_SRC] = st[i + 2]
+    st[_SRC] = st[i + 1]
     st[_N] = n
     st[_HEAD] = (h + 1) & st[_WRAP]
     r = int(_give(shm, q._ctx, q._lock, st[_RXQ], b, st[_HELD]))
@@ -140,15 +140,18 @@ def _view(q):
     h = st[_HEAD]
     if h == st[_TAIL]:
         return None
-    i = _SLOTS + 3 * (h & st[_MASK])
-    st[_SRC] = st[i + 2]
-    views = q.link._view_list
-    if not views:
-        return q._gone_view(st[i], st[i + 1])
-    v = views[st[i]]
+    i = _SLOTS + 2 * (h & st[_MASK])
+    st[_SRC] = st[i + 1]
+    b = st[i] & 0xFFFF
+    n = int(uint(st[i]) >> 16)
+    link = q.link
+    if not link._alive:
+        return q._gone_view(b, n)
+    t = link._table  # [addresses, callbacks..., views...] (link._view)
+    v = t[1 + ptr32(t[0])[0] + b]
     st[_HEAD] = (h + 1) & st[_WRAP]
     if st[_PORTABLE]:
-        return _cut(v, st[i + 1])
+        return _cut(v, n)
     return v
 
 
@@ -163,7 +166,9 @@ class Queue:
         self._shm = link._shm
         self._ctx = link._ctx
         self._lock = link._lock
-        st = array("I", bytes(4 * (_SLOTS + 3 * cap)))
+        # (Made from a range: no temporary list or bytes as large.)
+        st = array("I", range(_SLOTS + 2 * cap))
+        st[_HEAD] = st[_TAIL] = st[_SRC] = st[_N] = st[_R] = 0
         st[_MASK] = cap - 1
         st[_WRAP] = 2 * cap - 1
         st[_KICK] = 1 if link._consumed_notify else 0
@@ -189,10 +194,9 @@ class Queue:
         b = c[st[_CUR]] - 1
         if b < 0 or ((t - st[_HEAD]) & st[_WRAP]) > st[_MASK]:
             return 0  # RELEASE: not from drain, or full (unreachable, see above)
-        i = _SLOTS + 3 * (t & st[_MASK])
-        st[i] = b
-        st[i + 1] = c[st[_LEN]]
-        st[i + 2] = c[st[_CSRC]]
+        i = _SLOTS + 2 * (t & st[_MASK])
+        st[i] = b | (c[st[_LEN]] << 16)  # (RPMsg lengths and buffer numbers are 16 bits)
+        st[i + 1] = c[st[_CSRC]]
         st[_TAIL] = (t + 1) & st[_WRAP]  # publish after the slot is written
         return 1  # HOLD
 
@@ -202,7 +206,7 @@ class Queue:
         link = self.link
         if r >= 0:
             if link._consumed_notify:
-                link._notify(link._rvec)
+                link._platform.notify(link._rvec)
             return
         if r == _GONE:
             raise link._restarted()
@@ -262,7 +266,7 @@ class Queue:
             elif isinstance(buf, (bytes, str)):
                 raise TypeError("buf must be a writable bytes-like object (bytearray, memoryview, array)")
             self._wait(timeout_ms)
-            n = st[_SLOTS + 3 * (st[_HEAD] & st[_MASK]) + 1]
+            n = st[_SLOTS + 2 * (st[_HEAD] & st[_MASK])] >> 16
             if size < n:
                 raise RPMsgError(ERR_BUFF_SIZE, "message of %d bytes does not fit %d (it stays queued)" % (n, size))
             n = _into(self, buf, _CHECKED)

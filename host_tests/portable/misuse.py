@@ -295,7 +295,7 @@ class Fuzzer:
             return "recv.timeout", "recv(timeout=%r)" % (t,), lambda: q.recv(bytearray(64), t), True
         if k == 1:
             if len(q):
-                n = q._st[16 + 3 * (q._st[0] & q._mask) + 1]  # queue.py: the next message's length
+                n = q._st[16 + 2 * (q._st[0] & q._mask)] >> 16  # queue.py: the next message's length
                 if n == 0:
                     return "recv.small", "recv_into(bytearray(0))", lambda: q.recv_into(bytearray(0), 0), False
                 return "recv.small", "recv_into(bytearray(%d))" % (n - 1), lambda: q.recv_into(bytearray(n - 1), 0), True
