@@ -33,7 +33,10 @@ def _link_modules():
     master.send(ept, 40, b"ping", 0)
     loop.deliver()
     assert got == [b"ping"], got
-    return sorted(k for k in sys.modules if k == "rpmsg_lite" or k.startswith("rpmsg_lite."))
+    kept = sorted(k for k in sys.modules if k == "rpmsg_lite" or k.startswith("rpmsg_lite."))
+    master.deinit()  # (room on the heap for what follows)
+    remote.deinit()
+    return kept
 
 
 def _release(payload, src):
@@ -41,6 +44,7 @@ def _release(payload, src):
 
 
 LINK_MODULES = _link_modules()
+gc.collect()
 
 from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK  # noqa: E402
 from rpmsg_lite import vring  # noqa: E402
