@@ -119,9 +119,9 @@ def init(self, shm, platform, config, link_id, role, attach):
         raise ValueError("shared memory must be word aligned (it is at %#x)" % where)
     layout = Layout(config, _pa_base(shm, platform, config))
     layout.check_region(len(shm))
-    # The link's attributes: 9 without threads (10 on a remote that came up),
-    # 10 with, so a small instance dict (py/map.c); the rest is in ctx, the
-    # config or the class.
+    # The link's attributes: 10 without threads (11 on a remote that came
+    # up), 11 with, so a small instance dict (py/map.c); the rest is in ctx,
+    # the config or the class.
     self.config = config
     self._shm = shm
     self._platform = platform
@@ -147,6 +147,7 @@ def init(self, shm, platform, config, link_id, role, attach):
     if lock:  # (without threads: the class default None, one attribute less)
         self._lock = lock
     doorbell(ctx, self._tvec, bell is not None, lock is not None)
+    self._consumed_notify = config.consumed_buffers_notification  # (read per release, also by Queue)
     self._epts = {}
     self._table = [array("I", [0])] + views  # what drain() looks endpoints up in
     if attach:

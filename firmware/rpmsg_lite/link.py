@@ -208,7 +208,7 @@ class RPMsgLite:
         # off, vring-0 kicks are init kicks only: the master restarted?
         if not self._up or vring.frozen(self._ctx, True):
             return bring_up("link_up", self)
-        if not self.config.consumed_buffers_notification:
+        if not self._consumed_notify:
             self._restarted_while_up()
         return True
 

@@ -195,7 +195,7 @@ class RPMsgLite:
             r = _vrelease(self._shm, self._ctx, self._lock, self._shm, b)
             if r == _GONE:
                 self._master_restarting()
-            elif r >= 0 and self.config.consumed_buffers_notification:
+            elif r >= 0 and self._consumed_notify:
                 self._platform.notify(self._rvec)
         self.callback_errors += 1
         self.last_callback_error = exc
@@ -221,7 +221,7 @@ class RPMsgLite:
         if r >= 0:
             # (r is 0 when our own doorbell suppression has NO_NOTIFY set on
             # this ring: that flag is for the peer's sends, not this kick.)
-            if self.config.consumed_buffers_notification:
+            if self._consumed_notify:
                 self._platform.notify(self._rvec)
             return
         if not self._alive:
