@@ -12,29 +12,12 @@ which the hot paths skip.
 import micropython  # noqa: F401 (first: on CPython the shim installs time.ticks_*)
 from micropython import const
 
-class _VirtualClock:
-    """For a port without a clock (the bare QEMU firmware has no time
-    module): time passes only while the stack waits, one sleep_ms(ms) at a
-    time, so a timeout of T ms means T milliseconds' worth of polls.
-    Deterministic, and the only meaning a timeout can have there."""
-
-    def __init__(self):
-        self.now = 0
-
-    def ticks_ms(self):
-        return self.now
-
-    def ticks_diff(self, a, b):
-        return a - b
-
-    def sleep_ms(self, ms):
-        self.now = (self.now + ms) & 0x3FFFFFFF
-
-
 try:
     import time as _clock
 except ImportError:
-    _clock = _VirtualClock()
+    from .vclock import VirtualClock
+
+    _clock = VirtualClock()
 
 ticks_ms = _clock.ticks_ms
 ticks_diff = _clock.ticks_diff

@@ -155,12 +155,6 @@ class RPMsgLite:
             table.append(epts[addr].callback)
         self._table = table + views
 
-    def _view(self, b):
-        table = self._table
-        return table[1 + table[0][0] + b]
-
-    # -- sending -------------------------------------------------------------
-
     def send(self, ept, dst, data, timeout_ms=BLOCK):
         """Copy ``data`` (bytes-like, at most payload_size) into a buffer and
         send it from endpoint ``ept`` to address ``dst`` (rpmsg_lite_send).

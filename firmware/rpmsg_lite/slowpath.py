@@ -384,3 +384,8 @@ class RPMsgLite:
         elif r < 0:
             raise RPMsgError(ERR_PARAM, "not a buffer from this link's alloc_tx_buffer (or already sent)")
 
+    def _view(self, b):
+        table = self._table
+        return table[1 + table[0][0] + b]
+
+    # -- sending -------------------------------------------------------------
