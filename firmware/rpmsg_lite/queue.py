@@ -29,8 +29,7 @@ from array import array
 from .env import BLOCK, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
 from .errors import RPMsgError, ERR_NO_BUFF, ERR_BUFF_SIZE, ERR_PARAM
 from .config import HEADER_SIZE
-from .views import LEN_WORD
-from .vring import _give, copy as _copy, queue_abi
+from .ringops import _give, copy as _copy, queue_abi
 
 _len = len  # a module global is found faster than a builtin
 
@@ -50,7 +49,7 @@ _SIZE = const(9)  # buffer size
 # (views.py), and copied with vring.copy (the CPython shim's pointers made
 # from ints are not the buffers').
 _PORTABLE = const(10)
-_CUR = const(11)  # vring.queue_abi(): ctx words and _give's arguments
+_CUR = const(11)  # ringops.queue_abi(): ctx words, _give's arguments
 _LEN = const(12)
 _CSRC = const(13)
 _RXQ = const(14)
@@ -174,8 +173,7 @@ class Queue:
         st[_KICK] = 1 if link._consumed_notify else 0
         st[_OFF] = link.layout.buffers + HEADER_SIZE
         st[_SIZE] = link.layout.buffer_size
-        st[_PORTABLE] = 1 if LEN_WORD < 0 else 0
-        st[_CUR], st[_LEN], st[_CSRC], st[_RXQ], st[_HELD] = queue_abi()
+        st[_CUR], st[_LEN], st[_CSRC], st[_RXQ], st[_HELD], st[_PORTABLE] = queue_abi(link._ctx)
         self._st = st
         link.on_peer_restart(self._forget)
 
@@ -187,7 +185,7 @@ class Queue:
     @micropython.viper
     def __call__(self, payload, src) -> int:
         # From drain(): the buffer it delivers, its length and sender are in
-        # ctx (vring.queue_abi), cheaper to read than payload and src.
+        # ctx (ringops.queue_abi), cheaper to read than payload and src.
         st = ptr32(self._st)
         c = ptr32(self._ctx)
         t = st[_TAIL]

@@ -348,6 +348,15 @@ def put(shm, ctx, lock, view, src: int, dst: int, n: int) -> int:
     return int(_give(shm, ctx, lock, _TX, b, _B_TX))
 
 
+def queue_abi(ctx):
+    """What queue.py's viper code needs of the private ctx layout: the word
+    indices drain() fills for the callback it runs (buffer + 1, length,
+    src), _give's RX queue id and held state (queue.py gives a queued
+    buffer back with _give itself: one call less per message), and 1 when
+    payload views are sliced rather than resized (views.py)."""
+    return _C_CUR, _C_LEN, _C_SRC, _RX, _B_HELD, 0 if ctx[_C_LENW] else 1
+
+
 @micropython.viper
 def _give(shm, ctx, lock, q: int, b: int, expect: int) -> int:
     # Hand buffer b back to the peer on queue q if it is in state ``expect``:

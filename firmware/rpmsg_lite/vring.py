@@ -181,14 +181,6 @@ def __getattr__(name):
     return load("ringops", name)
 
 
-def queue_abi():
-    """What queue.py's viper code needs of the private ctx layout: the word
-    indices drain() fills for the callback it runs (buffer + 1, length,
-    src), then _give's RX queue id and held state (queue.py gives a queued
-    buffer back with _give itself: one call less per message)."""
-    return _C_CUR, _C_LEN, _C_SRC, _RX, _B_HELD
-
-
 # -- per-message paths -------------------------------------------------------------
 
 
