@@ -135,3 +135,34 @@ def test_flush_gives_every_buffer_back():
     assert q.flush() == p.config.buffer_count and q.len() == 0
     for i in range(p.config.buffer_count):
         p.master.send(src, 40, b"y", DONT_BLOCK)
+
+
+def test_messages_queued_before_deinit_can_still_be_read():
+    # deinit drops the link's payload views (an mmap can then be closed);
+    # the queue still hands out what it held, as views made afresh.
+    p, q, src = _setup()
+    for data in (b"first", b"second"):
+        p.master.send(src, 40, data, DONT_BLOCK)
+    p.to_remote()
+    p.remote.deinit()
+    view = q.recv_view(DONT_BLOCK)
+    assert bytes(view) == b"first" and q.src == 30
+    q.nocopy_free(view)
+    buf = bytearray(8)
+    assert q.recv_into(buf, DONT_BLOCK) == 6 and bytes(buf[:6]) == b"second"
+    assert q.len() == 0
+
+
+def test_recv_into_copies_every_length_to_aligned_and_unaligned_buffers():
+    # The copy goes by four words, then words, then bytes (aligned
+    # destination) or bytes only (unaligned): every split is checked.
+    p, q, src = _setup()
+    room = bytearray(500)
+    for n in (1, 3, 4, 15, 16, 17, 37, 64, 496):
+        for at in (0, 1, 4):
+            room[:] = b"\xee" * 500
+            p.master.send(src, 40, pattern(n, n + at), DONT_BLOCK)
+            p.to_remote()
+            assert q.recv_into(memoryview(room)[at:], DONT_BLOCK) == n
+            assert bytes(room[at : at + n]) == pattern(n, n + at)
+            assert room[:at] == b"\xee" * at and room[at + n :] == b"\xee" * (500 - at - n)
