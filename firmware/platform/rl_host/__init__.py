@@ -74,7 +74,7 @@ class HostPort(Port):
         self._me = get_ident
         self._os = host_os()
         self._rx = bytearray(_BATCH)
-        self._words = {}
+        self._words = tuple(bytes((v, 0, 0, 0)) for v in range(32))  # vector -> its FIFO word
         self._thread = None
         self._closed = False
         self._hot = False  # the last wait found work: spin before sleeping
@@ -89,7 +89,7 @@ class HostPort(Port):
         self._ring = ros.notifier(self._out)
         self._poll = ros.poller(self._in)
         self._yield = ros.sched_yield
-        self._unread = ros.unread
+        self._unread = ros.unread_counter(self._out)
 
     @classmethod
     def create(cls, path, size, config=None):
@@ -144,9 +144,6 @@ class HostPort(Port):
         if self._defer is not None and vector_id < 30 and self._defer == self._me():
             self._deferred |= 1 << vector_id
             return
-        self._write(vector_id)
-
-    def _write(self, vector_id):
         # Coalescing (as the RT1170 MU does with a flag the peer has not
         # cleared yet): if the doorbell written last is this vector and the
         # pipe still holds bytes, that word is unread (we are the only
@@ -154,14 +151,18 @@ class HostPort(Port):
         # still take it and then drain the ring, which already holds what
         # the caller published. One ioctl instead of a write that would
         # wake the peer again.
-        if vector_id == self._last and self._unread(self._out):
+        if vector_id == self._last and self._unread():
             self.coalesced = (self.coalesced + 1) & WRAP
             return
+        self._write(vector_id)
+
+    def _write(self, vector_id):
         self._last = vector_id
-        word = self._words.get(vector_id)
-        if word is None:
+        words = self._words
+        if vector_id < len(words):
+            word = words[vector_id]
+        else:
             word = bytes((vector_id & 0xFF, (vector_id >> 8) & 0xFF, (vector_id >> 16) & 0xFF, vector_id >> 24))
-            self._words[vector_id] = word
         # Non-blocking: a dead or stalled peer must not hang the sender
         # (RPMsg-Lite issue #7). A full pipe already holds 16384 pending
         # notifications, so dropping one loses nothing: the peer will scan

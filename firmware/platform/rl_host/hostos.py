@@ -8,6 +8,7 @@ Linux's (asm-generic), the only host the port targets.
 
 import sys
 import select
+from array import array
 
 O_RDWR = 0o2
 O_CREAT = 0o100
@@ -69,15 +70,21 @@ class CPythonOS(_Common):
         self._mmap = mmap
         self._fcntl = fcntl
         self.sched_yield = os.sched_yield
-        self._count = bytearray(4)
 
-    def unread(self, fd):
-        """Bytes waiting in a pipe (FIONREAD); 0 on error."""
-        try:
-            self._fcntl.ioctl(fd, FIONREAD, self._count)
-        except OSError:
-            return 0
-        return int.from_bytes(self._count, "little")
+    def unread_counter(self, fd):
+        """A function that returns the bytes waiting in pipe fd (FIONREAD;
+        0 on error)."""
+        ioctl = self._fcntl.ioctl
+        count = array("i", [0])
+
+        def unread():
+            try:
+                ioctl(fd, FIONREAD, count)
+            except OSError:
+                return 0
+            return count[0]
+
+        return unread
 
     def map_file(self, path, size, create):
         """Map ``size`` bytes of the file shared; with ``create`` the file is
@@ -177,14 +184,19 @@ class MicroPythonOS(_Common):
         self._flock = libc.func("i", "flock", "ii")
         self.sched_yield = libc.func("i", "sched_yield", "")
         self._ioctl = libc.func("i", "ioctl", "iLp")
-        self._count = bytearray(4)
 
-    def unread(self, fd):
-        """Bytes waiting in a pipe (FIONREAD); 0 on error."""
-        count = self._count
-        if self._ioctl(fd, FIONREAD, count) < 0:
-            return 0
-        return count[0] | count[1] << 8 | count[2] << 16 | count[3] << 24
+    def unread_counter(self, fd):
+        """A function that returns the bytes waiting in pipe fd (FIONREAD;
+        0 on error). The ffi call is made directly: it runs per doorbell."""
+        ioctl = self._ioctl
+        count = array("i", [0])
+
+        def unread():
+            count[0] = 0
+            ioctl(fd, FIONREAD, count)
+            return count[0]
+
+        return unread
 
     def readable(self, poller, ms):
         # ipoll yields a callee-owned tuple: unlike poll(), no list is built,
