@@ -31,10 +31,17 @@ def run(messages=32):
     sent = 0
     for i in range(messages):
         data = bytes([i & 0xFF]) * (1 + (i * 37) % cfg.payload_size)
-        master.send(ept, 30, data, DONT_BLOCK)
+        if i & 1:
+            # The calls as users write them, default timeouts included
+            # (a default argument takes another entry path into the code).
+            ept.send(30, data)
+            loop.deliver()
+            n = q.recv_into(buf)
+        else:
+            master.send(ept, 30, data, DONT_BLOCK)
+            loop.deliver()
+            n = q.recv_into(buf, DONT_BLOCK)
         sent += len(data)
-        loop.deliver()
-        n = q.recv_into(buf, DONT_BLOCK)
         if q.src == 30 and bytes(buf[:n]) == data:
             matched += 1
     print("echo ping-pong: %d/%d echoes matched, %d bytes each way" % (matched, messages, sent))
