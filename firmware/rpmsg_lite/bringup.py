@@ -119,9 +119,9 @@ def init(self, shm, platform, config, link_id, role, attach):
         raise ValueError("shared memory must be word aligned (it is at %#x)" % where)
     layout = Layout(config, _pa_base(shm, platform, config))
     layout.check_region(len(shm))
-    # The link's attributes: 10 without threads (11 on a remote that came
-    # up), 11 with, so a small instance dict (py/map.c); the rest is in ctx,
-    # the config or the class.
+    # The link's attributes: 10 (11 on a remote that came up), a small
+    # instance dict (py/map.c); the rest is in ctx, the config, the class or
+    # _table (the endpoints: link._epts).
     self.config = config
     self._shm = shm
     self._platform = platform
@@ -143,12 +143,9 @@ def init(self, shm, platform, config, link_id, role, attach):
     self._ctx = ctx
     from .env import new_lock
 
-    lock = new_lock()
-    if lock:  # (without threads: the class default None, one attribute less)
-        self._lock = lock
+    self._lock = lock = new_lock()
     doorbell(ctx, self._tvec, bell is not None, lock is not None)
     self._consumed_notify = config.consumed_buffers_notification  # (read per release, also by Queue)
-    self._epts = {}
     self._table = [array("I", [0])] + views  # what drain() looks endpoints up in
     if attach:
         check_formatted(shm, layout)

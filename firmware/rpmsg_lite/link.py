@@ -55,7 +55,6 @@ class RPMsgLite:
     # Defaults kept in the class, not in each link's attribute dict (see
     # bringup.init: its size matters), as they are rarely set.
     _alive = True
-    _lock = None  # set by init where threads exist (read only then: ctx says so)
     _ever_up = False  # a remote that was up once (set only on remotes)
     _fault = None  # why the link cannot come up, see ``fault``
     _restart_listeners = ()
@@ -139,21 +138,31 @@ class RPMsgLite:
             self._bad_ept(addr, callback)  # raises
         ept = Endpoint(self, addr, callback)
         epts[addr] = ept
-        self._tables()
+        self._tables(epts)
         return ept
 
-    def _tables(self, views=None):
+    @property
+    def _epts(self):
+        # {address: Endpoint}, made from _table, whose last entries are the
+        # endpoints (a link keeps no dict of its own: see bringup.init).
+        t = self._table
+        out = {}
+        for ept in t[len(t) - t[0][0] :]:
+            out[ept.addr] = ept
+        return out
+
+    def _tables(self, epts, views=None):
         # drain()'s endpoint table, swapped in as one object: the address
         # count and addresses, then each endpoint's callback, then the
-        # payload view of each buffer (see _view).
-        epts = self._epts
+        # payload view of each buffer (see _view), then the endpoints.
         if views is None:
             old = self._table
-            views = old[1 + old[0][0] :]
+            n = old[0][0]
+            views = old[1 + n : len(old) - n]
         table = [array("I", [len(epts)] + list(epts))]
         for addr in epts:
             table.append(epts[addr].callback)
-        self._table = table + views
+        self._table = table + views + list(epts.values())
 
     def send(self, ept, dst, data, timeout_ms=BLOCK):
         """Copy ``data`` (bytes-like, at most payload_size) into a buffer and

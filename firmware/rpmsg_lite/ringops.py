@@ -295,7 +295,10 @@ def publish(link, ept, dst, view, size) -> int:
     ctx = link._ctx
     if n > ptr32(ctx)[_C_PAYLOAD]:
         return _SLOW
-    r = int(put(link._shm, ctx, link._lock, view, ept.addr, dst, n))
+    if ptr32(ctx)[_C_LOCKED]:
+        r = int(put(link._shm, ctx, link._lock, view, ept.addr, dst, n))
+    else:  # (link._lock is then the class default None: not looked up)
+        r = int(put(link._shm, ctx, None, view, ept.addr, dst, n))
     if r == 1:
         ring(link)
     elif r == _GONE:

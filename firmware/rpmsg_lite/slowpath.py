@@ -13,6 +13,7 @@ behaves as if they were defined there (README, "Footprint").
 from . import vring
 from .ringops import COUNTERS, abandon, counters, freeze, fresh, fresh_image, reset, unknown_dst, unsized
 import uctypes
+from micropython import const
 
 from .env import BLOCK, load, check_timeout, expired, ticks_ms, MS_PER_INTERVAL
 from .errors import RPMsgError, LayoutError, ERR_NO_MEM, ERR_BUFF_SIZE, ERR_PARAM, NOT_READY
@@ -28,7 +29,7 @@ _RESTART = -4
 _GONE = -5
 _len = len
 _type = type
-_SMALL = 30  # as in link.py
+_SMALL = const(30)  # as in link.py
 
 
 def _print_error(link, exc):
@@ -106,9 +107,8 @@ class RPMsgLite:
         self._rvec = -1  # isr() delivers nothing from now on
         for ept in self._epts.values():
             ept.link = None
-        self._epts = {}
         unsized(self._ctx)  # never write to a view that is gone
-        self._tables([])  # drop exported views so an mmap can be closed
+        self._tables({}, [])  # drop exported views so an mmap can be closed
 
     def _check_alive(self):
         if not self._alive:
@@ -116,10 +116,11 @@ class RPMsgLite:
 
     def destroy_ept(self, ept):
         self._check_alive()
-        if not isinstance(ept, Endpoint) or self._epts.get(ept.addr) is not ept:
+        epts = self._epts
+        if not isinstance(ept, Endpoint) or epts.get(ept.addr) is not ept:
             raise _not_ours()
-        del self._epts[ept.addr]
-        self._tables()
+        del epts[ept.addr]
+        self._tables(epts)
         ept.link = None  # sends from it are refused from now on
 
     def endpoint(self, addr):
