@@ -43,6 +43,20 @@ except ValueError as e:
 print("AFTER-CONFIG", " ".join(mods()))
 assert master.stats()["tx_messages"] == 1
 print("STATS", " ".join(mods()))
+# The first rare method loaded them all: the class is whole again.
+print("WHOLE", all(n in dir(master) for n in ("wait_for_link_up", "deinit", "release_rx_buffer", "fault")))
+
+
+class Mine(RPMsgLite):
+    def stats(self):
+        return super().stats()["tx_messages"]
+
+
+print("SUPER", Mine.master(bytearray(cfg.shm_size), Loopback().master, cfg).stats())
+try:
+    master.no_such_thing
+except AttributeError:
+    print("MISSING AttributeError")
 buf = master.alloc_tx_buffer(0)
 buf[:4] = b"zero"
 master.send_nocopy(ept, 40, buf, 4)
@@ -81,5 +95,6 @@ def test_a_running_link_keeps_only_its_modules_and_loads_the_rest_on_use(name, t
     assert out["CONFIG"] == "buffer_count must be a power of two, got 3"
     assert set(out["AFTER-CONFIG"].split()) == running  # the checks' module was dropped again
     assert set(out["STATS"].split()) == running | {"slowpath", "ringops"}
+    assert out["WHOLE"] == "True" and out["SUPER"] == "0" and out["MISSING"] == "AttributeError"
     assert out["LAYOUT"] == "2 0 0"
     assert out["RINGS"] == "rpmsg_lite.rings"  # a submodule not loaded: the package imports it

@@ -85,10 +85,18 @@ class RPMsgLite:
 
     def __getattr__(self, name):
         # Only for names not found on the link or its class: load
-        # slowpath.py once and put the method (or property) on the class.
+        # slowpath.py and put ALL its methods and properties on the class at
+        # once, so that from then on dir(), help() and super() see the whole
+        # class, as if it had been defined in one piece.
         if name[:2] == "__":
             raise AttributeError(name)
-        setattr(RPMsgLite, name, getattr(load("slowpath", "RPMsgLite"), name))
+        slow = load("slowpath", "RPMsgLite")
+        have = dir(RPMsgLite)
+        for k in dir(slow):
+            if k[:2] != "__" and k not in have:
+                setattr(RPMsgLite, k, getattr(slow, k))
+        if name not in dir(slow):
+            raise AttributeError(name)
         return getattr(self, name)
 
     # -- link state ----------------------------------------------------------
