@@ -26,7 +26,13 @@ from rpmsg_lite.port import Port, WRAP
 from rpmsg_lite.config import Config
 from rpmsg_lite.vring import pending, deliver as _deliver, route as _route
 from time import ticks_us, ticks_diff  # (after rpmsg_lite.env: on CPython the shim adds them)
-from _thread import get_ident
+try:
+    from _thread import get_ident
+except ImportError:  # a build without threads: one context, always the owner
+
+    def get_ident():
+        return 0
+
 from .hostos import host_os, LOCK_EX, LOCK_SH, LOCK_NB, LOCK_UN
 
 DEFAULT_PA_BASE = const(0x20200000)
