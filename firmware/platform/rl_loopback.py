@@ -57,22 +57,6 @@ def _pop(box) -> int:
     return m[_FIFO + head]
 
 
-@micropython.viper
-def _deliver(box, side, limit: int) -> int:
-    # Take queued vectors and hand each to its link, in order (the routes
-    # are read per vector: a callback may attach or detach a link).
-    m = ptr32(box)
-    done = 0
-    while done != limit and m[_COUNT]:
-        head = m[_HEAD]
-        m[_HEAD] = (head + 1) & (_MAILBOX - 1)
-        m[_COUNT] -= 1
-        vector = m[_FIFO + head]
-        done += 1
-        _route(side._routes, vector)
-    return done
-
-
 class _Side(Port):
     """The port one core's links are created with."""
 
@@ -134,14 +118,26 @@ class _Side(Port):
         box = self._box
         return [box[_FIFO + ((box[_HEAD] + i) & (_MAILBOX - 1))] for i in range(box[_COUNT])]
 
-    def deliver(self, limit=-1):
-        """Deliver queued notifications to this side's links (FIFO order).
-        Returns how many were taken from the mailbox."""
-        return _deliver(self._box, self, limit)
-
-    def _deliver_logged(self, limit=-1):
+    @micropython.viper
+    def deliver(self) -> int:
+        """Deliver queued notifications to this side's links (FIFO order),
+        as taking the interrupt would. Returns how many were taken from the
+        mailbox. (A viper method: one native call per delivery.)"""
+        m = ptr32(self._box)
         done = 0
-        while done != limit:
+        while m[_COUNT]:
+            head = m[_HEAD]
+            m[_HEAD] = (head + 1) & (_MAILBOX - 1)
+            m[_COUNT] -= 1
+            done += 1
+            # (the routes are read per vector: a callback may attach or
+            # detach a link)
+            _route(self._routes, m[_FIFO + head])
+        return done
+
+    def _deliver_logged(self):
+        done = 0
+        while True:
             vector = _pop(self._box)
             if vector < 0:
                 break

@@ -52,9 +52,8 @@ _C_BUF_SIZE = const(_C_BUF_OFF + 1)
 _C_BUF_AREA = const(_C_BUF_SIZE + 1)  # 2N * buffer size
 _C_PAYLOAD = const(_C_BUF_AREA + 1)  # the link's payload size (send checks n against it)
 _C_UP = const(_C_PAYLOAD + 1)  # 1 while the link is up (sends are refused otherwise)
-_C_SRC = const(_C_UP + 1)  # header of the message last taken on RX: src, dst, len
-_C_DST = const(_C_SRC + 1)
-_C_LEN = const(_C_DST + 1)
+_C_SRC = const(_C_UP + 1)  # src and len of the message being delivered (for queue.py)
+_C_LEN = const(_C_SRC + 1)
 _C_LIMIT = const(_C_LEN + 1)  # payload room of the buffer last taken (device: desc.len - 16)
 _C_CUR = const(_C_LIMIT + 1)  # 1 + the buffer whose callback is running, or 0
 _C_UNKNOWN = const(_C_CUR + 1)  # messages released because no endpoint had their dst
@@ -72,12 +71,20 @@ _C_DESCS = const(_C_STATE + 1)  # word index of the descriptor table (u16 per bu
 _C_VIEWS = const(_C_DESCS + 1)  # word index of the view address table
 _C_LENW = const(_C_VIEWS + 1)
 _C_ADDR_SHIFT = const(_C_LENW + 1)
-# The doorbell send() rings itself (see doorbell()): the vector, and 1 when
-# the port's bell is a FIFO mailbox (else it is the port's notify).
-_C_TVEC = const(_C_ADDR_SHIFT + 1)
-_C_FIFO = const(_C_TVEC + 1)
-_C_LOCKED = const(_C_FIFO + 1)  # 1: the link has a lock (threads or two cores)
-_C_WORDS = const(_C_LOCKED + 1)
+# The doorbell send() rings itself (see doorbell()): the vector, ORed with
+# _DOOR_FIFO when the port's bell is a FIFO mailbox (else it is the port's
+# notify) and with _DOOR_LOCKED when the link has a lock (threads, cores).
+_C_DOOR = const(_C_ADDR_SHIFT + 1)
+_DOOR_VECTOR = const(0xFFFF)
+_DOOR_FIFO = const(0x10000)
+_DOOR_LOCKED = const(0x20000)
+# Where views are resized in place (MicroPython, _C_LENW not 0), the
+# addresses of shared memory and of the doorbell FIFO too (low, high words
+# as for views): a viper function then finds them without converting an
+# object to a pointer (about a hundred instructions each on a Cortex-M3).
+_C_SHM = const(_C_DOOR + 1)
+_C_BELL = const(_C_SHM + 2)
+_C_WORDS = const(_C_BELL + 2)
 
 _PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
 _PROD_VALID = const(1)
@@ -172,13 +179,26 @@ def options(ctx, freed, suppress, until_rest):
     ctx[_C_SUPPRESS] = (2 if until_rest else 1) if suppress else 0
 
 
-def doorbell(ctx, vector, fifo, locked):
+def doorbell(ctx, vector, fifo, locked, shm):
     """What send() and publish() ring themselves: ``vector`` into the
-    port's FIFO mailbox (``fifo`` True, see port.py) or through its notify,
-    and whether the link has a lock to take."""
-    ctx[_C_TVEC] = vector
-    ctx[_C_FIFO] = 1 if fifo else 0
-    ctx[_C_LOCKED] = 1 if locked else 0
+    port's FIFO mailbox (``fifo``, an array, see port.py) or through its
+    notify, and whether the link has a lock to take. Where views are
+    resized in place, the addresses of ``shm`` and of the FIFO go in ctx
+    (the FIFO is used only so: returns True then)."""
+    door = vector | (_DOOR_LOCKED if locked else 0)
+    if fifo is not None and ctx[_C_LENW]:
+        door |= _DOOR_FIFO
+    ctx[_C_DOOR] = door
+    if ctx[_C_LENW]:
+        import uctypes
+
+        shift = ctx[_C_ADDR_SHIFT]
+        for w, obj in ((_C_SHM, shm), (_C_BELL, fifo)):
+            if obj is not None:
+                a = uctypes.addressof(obj)
+                ctx[w] = a & 0xFFFFFFFF
+                ctx[w + 1] = (a >> shift) & 0xFFFFFFFF if shift else 0
+    return (door & _DOOR_FIFO) != 0
 
 
 def unsized(ctx):
@@ -313,17 +333,17 @@ def ring(link):
     """Ring the peer with the link's TX vector: into the port's FIFO
     mailbox (port.py "doorbell_fifo"), or through its notify."""
     c = ptr32(link._ctx)
-    bell = link._bell
-    if c[_C_FIFO]:
-        m = ptr32(bell)
+    door = c[_C_DOOR]
+    if door & _DOOR_FIFO:
+        m = ptr32(c[_C_BELL] | (c[_C_BELL + 1] << c[_C_ADDR_SHIFT]))
         k = m[_M_COUNT]
         if k > m[_M_MASK]:
             m[_M_LOST] += 1
         else:
-            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = c[_C_TVEC]
+            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = door & _DOOR_VECTOR
             m[_M_COUNT] = k + 1
     else:
-        bell(c[_C_TVEC])
+        link._bell(door & _DOOR_VECTOR)
 
 
 @micropython.viper

@@ -192,12 +192,13 @@ class RPMsgLite:
         # A callback raised inside drain(): its buffer is still held. Give it
         # back, count, and report through the handler.
         b = abandon(self._ctx)
-        if b >= 0:
-            r = _vrelease(self._shm, self._ctx, self._lock, self._shm, b)
-            if r == _GONE:
-                self._master_restarting()
-            elif r >= 0 and self._consumed_notify:
-                self._platform.notify(self._rvec)
+        if b < 0:
+            raise exc  # not from a callback: nothing to resume
+        r = _vrelease(self._shm, self._ctx, self._lock, self._shm, b)
+        if r == _GONE:
+            self._master_restarting()
+        elif r >= 0 and self._consumed_notify:
+            self._platform.notify(self._rvec)
         self.callback_errors += 1
         self.last_callback_error = exc
         handler = getattr(self, "_error_handler", _print_error)  # (not set: the default)

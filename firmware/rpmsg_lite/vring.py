@@ -69,9 +69,8 @@ _C_BUF_SIZE = const(_C_BUF_OFF + 1)
 _C_BUF_AREA = const(_C_BUF_SIZE + 1)  # 2N * buffer size
 _C_PAYLOAD = const(_C_BUF_AREA + 1)  # the link's payload size (send checks n against it)
 _C_UP = const(_C_PAYLOAD + 1)  # 1 while the link is up (sends are refused otherwise)
-_C_SRC = const(_C_UP + 1)  # header of the message last taken on RX: src, dst, len
-_C_DST = const(_C_SRC + 1)
-_C_LEN = const(_C_DST + 1)
+_C_SRC = const(_C_UP + 1)  # src and len of the message being delivered (for queue.py)
+_C_LEN = const(_C_SRC + 1)
 _C_LIMIT = const(_C_LEN + 1)  # payload room of the buffer last taken (device: desc.len - 16)
 _C_CUR = const(_C_LIMIT + 1)  # 1 + the buffer whose callback is running, or 0
 _C_UNKNOWN = const(_C_CUR + 1)  # messages released because no endpoint had their dst
@@ -89,12 +88,20 @@ _C_DESCS = const(_C_STATE + 1)  # word index of the descriptor table (u16 per bu
 _C_VIEWS = const(_C_DESCS + 1)  # word index of the view address table
 _C_LENW = const(_C_VIEWS + 1)
 _C_ADDR_SHIFT = const(_C_LENW + 1)
-# The doorbell send() rings itself (see doorbell()): the vector, and 1 when
-# the port's bell is a FIFO mailbox (else it is the port's notify).
-_C_TVEC = const(_C_ADDR_SHIFT + 1)
-_C_FIFO = const(_C_TVEC + 1)
-_C_LOCKED = const(_C_FIFO + 1)  # 1: the link has a lock (threads or two cores)
-_C_WORDS = const(_C_LOCKED + 1)
+# The doorbell send() rings itself (see doorbell()): the vector, ORed with
+# _DOOR_FIFO when the port's bell is a FIFO mailbox (else it is the port's
+# notify) and with _DOOR_LOCKED when the link has a lock (threads, cores).
+_C_DOOR = const(_C_ADDR_SHIFT + 1)
+_DOOR_VECTOR = const(0xFFFF)
+_DOOR_FIFO = const(0x10000)
+_DOOR_LOCKED = const(0x20000)
+# Where views are resized in place (MicroPython, _C_LENW not 0), the
+# addresses of shared memory and of the doorbell FIFO too (low, high words
+# as for views): a viper function then finds them without converting an
+# object to a pointer (about a hundred instructions each on a Cortex-M3).
+_C_SHM = const(_C_DOOR + 1)
+_C_BELL = const(_C_SHM + 2)
+_C_WORDS = const(_C_BELL + 2)
 
 _PROD_UNKNOWN = const(0)  # read the producer index from shared memory at the next take
 _PROD_VALID = const(1)
@@ -133,8 +140,8 @@ _M_FIFO = const(4)
 # on 32-bit ports, and stay one, slow and allocating.)
 _HIGH = ~0x3FFFFFFF  # x & _HIGH == 0: an int 0 .. 2**30 - 1
 _HIGH16 = ~0xFFFF
+_ZERO = 0
 _len = len
-_type = type
 _str = str
 _exc = None  # the exception a callback raised (viper has no typed "as" target)
 
@@ -195,7 +202,10 @@ def _take(shm, ctx, q: int) -> int:
     # _RESTART (the master formatted the rings again: see _Q_PROD).
     c8 = ptr8(ctx)
     c = ptr32(c8)
-    s16 = ptr16(ptr8(shm))
+    if c[_C_LENW]:
+        s16 = ptr16(c[_C_SHM] | (c[_C_SHM + 1] << c[_C_ADDR_SHIFT]))
+    else:
+        s16 = ptr16(shm)
     mask = c[q + _Q_MASK]
     driver = c[q + _Q_DRIVER]
     if driver:
@@ -282,10 +292,10 @@ def send(link, ept, dst, data, timeout) -> int:
                 return _SLOW
             if dst & _HIGH:
                 return _SLOW
-            if timeout is not _BLOCK:
+            if timeout is not _ZERO and timeout is not _BLOCK:
                 if timeout & _HIGH:
                     return _SLOW
-            if _type(data) is _str:
+            if data.__class__ is _str:
                 return _SLOW
             n = int(_len(data))
         except Exception:
@@ -303,10 +313,13 @@ def send(link, ept, dst, data, timeout) -> int:
     src = int(ept.addr)
     d = int(dst)
     shm = link._shm
-    s8 = ptr8(shm)
+    if c[_C_LENW]:
+        s8 = ptr8(c[_C_SHM] | (c[_C_SHM + 1] << c[_C_ADDR_SHIFT]))
+    else:
+        s8 = ptr8(shm)
     s16 = ptr16(s8)
     s32 = ptr32(s8)
-    locked = c[_C_LOCKED]
+    locked = c[_C_DOOR] & _DOOR_LOCKED
     lock = ctx
     if locked:
         lock = link._lock
@@ -369,18 +382,18 @@ def send(link, ept, dst, data, timeout) -> int:
     if s16[c[_TX + _Q_USED] >> 1] & _USED_F_NO_NOTIFY:
         return 0
     c[_TX + _Q_BELLS] += 1  # (a lost increment under a race only skews the count)
-    bell = link._bell
-    if c[_C_FIFO]:
+    door = c[_C_DOOR]
+    if door & _DOOR_FIFO:
         # The port's doorbell FIFO (port.py "doorbell_fifo"), what its notify would do.
-        m = ptr32(bell)
+        m = ptr32(c[_C_BELL] | (c[_C_BELL + 1] << c[_C_ADDR_SHIFT]))
         k = m[_M_COUNT]
         if k > m[_M_MASK]:
             m[_M_LOST] += 1
         else:
-            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = c[_C_TVEC]
+            m[_M_FIFO + ((m[_M_HEAD] + k) & m[_M_MASK])] = door & _DOOR_VECTOR
             m[_M_COUNT] = k + 1
     else:
-        bell(c[_C_TVEC])
+        link._bell(door & _DOOR_VECTOR)
     return 0
 
 
@@ -410,14 +423,27 @@ def drain(link) -> int:
     c8 = ptr8(ctx)
     c = ptr32(c8)
     c16 = ptr16(c8)
-    s8 = ptr8(shm)
+    if c[_C_LENW]:
+        s8 = ptr8(c[_C_SHM] | (c[_C_SHM + 1] << c[_C_ADDR_SHIFT]))
+    else:
+        s8 = ptr8(shm)
     s16 = ptr16(s8)
     s32 = ptr32(s8)
     st = c[_C_STATE] << 2
     ds = c[_C_DESCS] << 1
+    boff = c[_C_BUF_OFF]
+    bsize = c[_C_BUF_SIZE]
     used = c[_RX + _Q_USED]
+    # The index the peer produces into (used on the master, avail on the
+    # remote) and ours, as _take reads them.
+    if c[_RX + _Q_DRIVER]:
+        peer = (used + 2) >> 1
+        mine = (c[_RX + _Q_AVAIL] + 2) >> 1
+    else:
+        peer = (c[_RX + _Q_AVAIL] + 2) >> 1
+        mine = (used + 2) >> 1
     suppress = c[_C_SUPPRESS]
-    locked = c[_C_LOCKED]
+    locked = c[_C_DOOR] & _DOOR_LOCKED
     lock = ctx
     table = ctx  # loaded with the first message
     count = -1
@@ -435,11 +461,20 @@ def drain(link) -> int:
             # rpmsg_lite_rx_callback on RL_HOLD: reserved.idx = desc index,
             # unless the application already released it.
             if c8[st + held] == _B_HELD:
-                s16[(c[_C_BUF_OFF] + held * c[_C_BUF_SIZE] + 10) >> 1] = c16[ds + held]
+                s16[(boff + held * bsize + 10) >> 1] = c16[ds + held]
             held = -1
         # Take first: a master restart shows there, before anything is
         # written to the rings.
-        b = int(_take(shm, ctx, _RX))
+        # (An empty ring whose indices pass _take's checks is answered here,
+        # without the call: the last look of every drain.)
+        if (
+            s16[peer] == c[_RX + _Q_CONS]
+            and s16[mine] == c[_RX + _Q_PROD]
+            and c[_RX + _Q_PROD_STATE] == _PROD_VALID
+        ):
+            b = _EMPTY
+        else:
+            b = int(_take(shm, ctx, _RX))
         if done >= 0:
             if b == _RESTART:
                 c8[st + done] = _B_PEER  # it belongs to the old generation
@@ -481,7 +516,7 @@ def drain(link) -> int:
                     s16[used >> 1] = s16[used >> 1] | _USED_F_NO_NOTIFY
                     continue
             break
-        h = c[_C_BUF_OFF] + b * c[_C_BUF_SIZE]
+        h = boff + b * bsize
         n = s16[(h + 12) >> 1]
         if n > c[_C_LIMIT]:
             # Linux's rule too: len <= buffer length - 16. Give the buffer
@@ -493,8 +528,7 @@ def drain(link) -> int:
         c[_RX + _Q_MSGS] += 1
         src = s32[h >> 2]
         dst = s32[(h + 4) >> 2]
-        c[_C_SRC] = src
-        c[_C_DST] = dst
+        c[_C_SRC] = src  # (for queue.py, see ringops.queue_abi)
         c[_C_LEN] = n
         lenw = c[_C_LENW]
         if lenw:
