@@ -315,7 +315,7 @@ def publish(link, ept, dst, view, size) -> int:
     ctx = link._ctx
     if n > ptr32(ctx)[_C_PAYLOAD]:
         return _SLOW
-    if ptr32(ctx)[_C_LOCKED]:
+    if ptr32(ctx)[_C_DOOR] & _DOOR_LOCKED:
         r = int(put(link._shm, ctx, link._lock, view, ept.addr, dst, n))
     else:  # (link._lock is then the class default None: not looked up)
         r = int(put(link._shm, ctx, None, view, ept.addr, dst, n))
