@@ -86,6 +86,7 @@ barrier modules).
 from micropython import const
 
 from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.vring import route as _route
 from rpmsg_lite.env import BLOCK, check_timeout, expired, ticks_ms, ticks_diff
 from . import soc
 from .soc import PlatformConflict  # noqa: F401 (re-exported)
@@ -377,7 +378,7 @@ class IMXRT1170(Port):
         if link is None:
             self.unrouted = (self.unrouted + 1) & WRAP
         else:
-            link.isr(vector)
+            _route(self._routes, vector)  # (its link: drain() straight away)
 
     def _word(self, word):
         self.words_in = (self.words_in + 1) & WRAP

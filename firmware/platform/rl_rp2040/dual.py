@@ -78,6 +78,7 @@ import micropython
 
 from rpmsg_lite import env
 from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.vring import route as _route
 from rpmsg_lite.env import ticks_ms, ticks_diff
 from . import hw
 
@@ -212,7 +213,7 @@ class CoreSide(Port):
                 if link is not None:  # otherwise kept until it is attached
                     seen[v] = count
                     self.delivered = (self.delivered + 1) & WRAP
-                    link.isr(v)
+                    _route(self._routes, v)  # (its link: drain() straight away)
                     done += 1
         return done
 

@@ -73,6 +73,7 @@ flag raised by an interrupt handler in between is not wiped uncounted.
 from micropython import const
 
 from rpmsg_lite.port import Port, WRAP
+from rpmsg_lite.vring import route as _route
 from rpmsg_lite.env import check_timeout, expired, ticks_ms
 from . import hw
 from .hw import FIFO_VLD, FIFO_RDY, FIFO_WOF, FIFO_ROE, FIFO_STICKY, FIFO_DEPTH
@@ -465,7 +466,7 @@ class FifoMailbox(Port):
             if word < _BITMASK_VECTORS:
                 self._pending |= 1 << word
             return 0
-        link.isr(word)
+        _route(self._routes, word)  # (its link: drain() straight away)
         return 1
 
     def _deliver_pending(self):
@@ -477,7 +478,7 @@ class FifoMailbox(Port):
                 link = self.links.get(v >> 1)
                 if link is not None:
                     self._pending &= ~(1 << v)
-                    link.isr(v)
+                    _route(self._routes, v)
                     done += 1
             bits >>= 1
             v += 1
