@@ -27,13 +27,18 @@ class Endpoint:
     def send(self, dst, data, timeout_ms=BLOCK):
         """Shorthand for ``link.send(self, dst, data, timeout_ms)``."""
         link = self.link
-        # (link.send's fast path written out: one call fewer per message)
+        # (link.send's fast path written out: one call fewer per message;
+        # at most 11 words of frame, see link.send)
         if link is None or _vsend(link, self, dst, data, timeout_ms):
-            if link is None:
-                from .errors import RPMsgError, ERR_PARAM
+            self._send_slow(dst, data, timeout_ms)
 
-                raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
-            link._send_slow(self, dst, data, timeout_ms)
+    def _send_slow(self, dst, data, timeout_ms):
+        link = self.link
+        if link is None:
+            from .errors import RPMsgError, ERR_PARAM
+
+            raise RPMsgError(ERR_PARAM, "not an endpoint of this link")
+        link._send_slow(self, dst, data, timeout_ms)
 
     def send_nocopy(self, dst, buf, size):
         self.link.send_nocopy(self, dst, buf, size)
