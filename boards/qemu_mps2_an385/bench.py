@@ -47,7 +47,7 @@ LINK_MODULES = _link_modules()
 gc.collect()
 
 from rpmsg_lite import RPMsgLite, Config, Queue, DONT_BLOCK  # noqa: E402
-from rpmsg_lite import vring  # noqa: E402
+from rpmsg_lite import ringops  # noqa: E402
 from rl_loopback import Loopback  # noqa: E402
 
 ROUNDS = 50
@@ -181,8 +181,8 @@ class RingRig:
         self.ctx = r.remote._ctx
 
 
-_alloc = vring.alloc
-_give = vring._give
+_alloc = ringops.alloc
+_give = ringops._give
 
 
 def _pop(rig, i):

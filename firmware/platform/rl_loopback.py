@@ -74,17 +74,11 @@ class _Side(Port):
 
     # -- the platform contract ------------------------------------------------
 
-    @micropython.viper
-    def notify(self, vector_id: int):
-        # Rings the peer (_post written out): one native call, as a doorbell
-        # register write is one store. Runs for every message.
-        m = ptr32(self._peer_box)
-        n = m[_COUNT]
-        if n == _MAILBOX:
-            m[_LOST] += 1
-        else:
-            m[_FIFO + ((m[_HEAD] + n) & (_MAILBOX - 1))] = vector_id
-            m[_COUNT] = n + 1
+    def notify(self, vector_id):
+        # Rings the peer: a vector queued in its mailbox. Sends post into
+        # doorbell_fifo (the same mailbox) themselves; this serves the other
+        # kicks (link-up, consumed buffers, logging).
+        _post(self._peer_box, vector_id)
 
     def _notify_logged(self, vector_id):
         self.loop._record("notify", self, vector_id)

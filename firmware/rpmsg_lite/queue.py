@@ -46,7 +46,7 @@ _KICK = const(7)  # 1: consumed-buffer notifications (a kick per release)
 _OFF = const(8)  # byte offset of buffer 0's payload in shared memory
 _SIZE = const(9)  # buffer size
 # 1: CPython or an unknown VM layout: payload views are sliced, not resized
-# (views.py), and copied with vring.copy (the CPython shim's pointers made
+# (views.py), and copied with ringops.copy (the CPython shim's pointers made
 # from ints are not the buffers').
 _PORTABLE = const(10)
 _CUR = const(11)  # ringops.queue_abi(): ctx words, _give's arguments
@@ -304,7 +304,7 @@ class Queue:
         """rpmsg_queue_nocopy_free: give a received buffer back to the peer."""
         st = ptr32(self._st)
         shm = self._shm
-        # Its buffer, found as vring.release does, given back with _give
+        # Its buffer, found as ringops.release does, given back with _give
         # directly (one call less).
         off = int(ptr8(payload)) - int(ptr8(shm)) - st[_OFF]
         r = _NOT_MINE

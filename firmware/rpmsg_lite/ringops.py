@@ -7,7 +7,6 @@ ctx of a new link, restart and stats bookkeeping (plain Python: it runs
 rarely and bytecode is a fraction of the size of native code), and the
 viper paths of zero-copy sends (``alloc``, ``publish``, ``put``, ``ring``), of giving back a
 buffer a callback held (``release``, ``abandon``) and ``copy`` (Queue).
-vring.py forwards these names here, so ``vring.alloc`` still works.
 """
 
 import micropython

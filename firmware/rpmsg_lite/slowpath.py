@@ -365,7 +365,7 @@ class RPMsgLite:
             self._wait_for_tx(timeout_ms)
             b = _valloc(self._shm, self._ctx, self._lock)
         t = self._table  # (self._view(b) written out: a call less per zero-copy send)
-        return t[1 + t[0][0] + b]  # payload_size long (vring.alloc set it)
+        return t[1 + t[0][0] + b]  # payload_size long (ringops.alloc set it)
 
     def send_nocopy(self, ept, dst, buf, size):
         """Zero-copy send, step 2: send ``size`` bytes of a buffer from

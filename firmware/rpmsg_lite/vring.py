@@ -178,16 +178,6 @@ def frozen(ctx, rx):
     return ctx[(_RX if rx else _TX) + _Q_PROD_STATE] == _PROD_FROZEN
 
 
-def __getattr__(name):
-    # What moved to ringops.py (loaded on first use) stays reachable here.
-    # (Not dunders: CPython's import asks modules for __path__ and such.)
-    if name[:2] == "__":
-        raise AttributeError(name)
-    from .env import load
-
-    return load("ringops", name)
-
-
 # -- per-message paths -------------------------------------------------------------
 
 

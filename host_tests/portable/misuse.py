@@ -24,12 +24,12 @@ interpreters (test_misuse_fuzz.py).
 """
 
 from rpmsg_lite import RPMsgLite, RPMsgError, Queue, NameService, ADDR_ANY, DONT_BLOCK, NS_CREATE
-from rpmsg_lite import vring
+from rpmsg_lite import ringops
 
 from linkpair import Pair, small_config
 
 CHECK_EVERY = 16
-_B_PEER, _B_HELD, _B_TX = 0, 1, 2  # buffer ownership states (vring.owner)
+_B_PEER, _B_HELD, _B_TX = 0, 1, 2  # buffer ownership states (ringops.owner)
 ALLOWED = (RPMsgError, TypeError, ValueError)
 
 # Bugs this fuzz finds and that are not fixed yet: kind -> the bug. The
@@ -159,8 +159,8 @@ class Fuzzer:
         return self.p.remote, self.er, self.em.addr, self.qr
 
     def _owner(self, link, view):
-        b = vring.payload_buffer(link._shm, link._ctx, view)
-        return -1 if b < 0 else vring.owner(link._ctx, b)
+        b = ringops.payload_buffer(link._shm, link._ctx, view)
+        return -1 if b < 0 else ringops.owner(link._ctx, b)
 
     def _foreign_view(self):
         # A bytes-like object that is not a payload of this link in the state
